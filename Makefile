@@ -1,0 +1,64 @@
+# paycore: PGXS build.  PG_CONFIG picks the server (PostgreSQL 15 on Debian).
+
+EXTENSION = paycore
+MODULE_big = paycore
+OBJS = \
+	src/audit.o \
+	src/auth.o \
+	src/card.o \
+	src/credentials.o \
+	src/crypto.o \
+	src/guc.o \
+	src/ledger.o \
+	src/order_rules.o \
+	src/paycore.o \
+	src/refund_rules.o \
+	src/row.o \
+	src/spi_util.o \
+	src/state_machine.o \
+	src/triggers.o \
+	src/unicode_letters.o \
+	src/validation.o
+
+# The install script is assembled from its pieces, in dependency order.
+SQL_PIECES = \
+	src/sql/header.sql \
+	src/sql/types/status.sql \
+	src/sql/tables/reference.sql \
+	src/sql/tables/users.sql \
+	src/sql/tables/merchants.sql \
+	src/sql/tables/orders.sql \
+	src/sql/tables/refunds.sql \
+	src/sql/tables/audit_log.sql \
+	src/sql/functions/internal.sql \
+	src/sql/functions/state_machine.sql \
+	src/sql/functions/users.sql \
+	src/sql/functions/merchants.sql \
+	src/sql/functions/orders.sql \
+	src/sql/functions/refunds.sql \
+	src/sql/triggers.sql \
+	src/sql/grants.sql
+
+DATA_built = paycore--1.0.sql
+
+SHLIB_LINK = -lcurl
+PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
+
+REGRESS =
+ISOLATION =
+ISOLATION_OPTS = --inputdir=test/isolation
+TAP_TESTS = 1
+PROVE_TESTS = test/t/*.pl
+
+EXTRA_CLEAN = paycore--1.0.sql
+
+# No LLVM bitcode: the JIT gains nothing on trigger code, and clang is not
+# needed to build.
+override with_llvm := no
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+paycore--1.0.sql: $(SQL_PIECES)
+	cat $^ > $@

@@ -1,0 +1,85 @@
+/*
+ * The order row as the anchor of its money.
+ *
+ * Every refund request locks its order row and then writes it, and only then
+ * counts the order's refunds.  Under READ COMMITTED the count runs on a
+ * snapshot taken after the lock, so it sees every refund committed before;
+ * under REPEATABLE READ or SERIALIZABLE a concurrent refund has updated the
+ * row and the lock raises a serialization failure.  Either way no two refunds
+ * can both pass the check on stale sums.
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "utils/builtins.h"
+
+#include "ledger.h"
+#include "spi_util.h"
+#include "state_machine.h"
+
+static SPIPlanPtr lock_order_plan = NULL;
+static SPIPlanPtr refund_sums_plan = NULL;
+static SPIPlanPtr store_plan = NULL;
+
+/* Callers hold an SPI connection. */
+void
+ledger_lock_order(int64 order_id, OrderMoney *order)
+{
+	Oid			argtypes[1] = {INT8OID};
+	Datum		values[1] = {Int64GetDatum(order_id)};
+	bool		isnull;
+	SPIPlanPtr	plan = saved_plan(&lock_order_plan,
+								  "SELECT merchant_id, amount, refunded_amount, status"
+								  "  FROM paycore.orders WHERE id = $1 FOR UPDATE",
+								  1, argtypes);
+
+	run_plan(plan, values, NULL, false, 1);
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				errcode(ERRCODE_NO_DATA_FOUND),
+				errmsg("order " INT64_FORMAT " not found", order_id));
+	order->id = order_id;
+	order->merchant_id = DatumGetInt64(result_value(0, 1, &isnull));
+	order->amount = DatumGetInt64(result_value(0, 2, &isnull));
+	order->refunded_amount = DatumGetInt64(result_value(0, 3, &isnull));
+	order->status = status_from_datum(&order_machine, result_value(0, 4, &isnull));
+}
+
+void
+ledger_refund_sums(int64 order_id, RefundSums *sums)
+{
+	Oid			argtypes[1] = {INT8OID};
+	Datum		values[1] = {Int64GetDatum(order_id)};
+	bool		isnull;
+	SPIPlanPtr	plan = saved_plan(&refund_sums_plan,
+								  "SELECT coalesce(sum(amount) FILTER (WHERE status = 'pending'), 0)::bigint,"
+								  "       coalesce(sum(amount) FILTER (WHERE status = 'succeeded'), 0)::bigint"
+								  "  FROM paycore.refunds WHERE order_id = $1",
+								  1, argtypes);
+
+	run_plan(plan, values, NULL, false, 1);
+	sums->pending = DatumGetInt64(result_value(0, 1, &isnull));
+	sums->succeeded = DatumGetInt64(result_value(0, 2, &isnull));
+}
+
+/* Writes refunded_amount, status and the pending sum back to the order row. */
+void
+ledger_store(const OrderMoney *order, int64 pending_refund_amount)
+{
+	Oid			argtypes[4] = {INT8OID, INT8OID, INT8OID, TEXTOID};
+	Datum		values[4] = {
+		Int64GetDatum(order->id),
+		Int64GetDatum(order->refunded_amount),
+		Int64GetDatum(pending_refund_amount),
+		CStringGetTextDatum(order_machine.labels[order->status])
+	};
+	SPIPlanPtr	plan = saved_plan(&store_plan,
+								  "UPDATE paycore.orders"
+								  "   SET refunded_amount = $2, pending_refund_amount = $3,"
+								  "       status = $4::paycore.order_status"
+								  " WHERE id = $1",
+								  4, argtypes);
+
+	run_plan(plan, values, NULL, false, 0);
+}

@@ -1,0 +1,24 @@
+#ifndef PAYCORE_LEDGER_H
+#define PAYCORE_LEDGER_H
+
+/* The money facts of an order, read under its row lock. */
+typedef struct OrderMoney
+{
+	int64		id;
+	int64		merchant_id;
+	int64		amount;
+	int64		refunded_amount;
+	int			status;			/* OrderStatus */
+} OrderMoney;
+
+typedef struct RefundSums
+{
+	int64		pending;
+	int64		succeeded;
+} RefundSums;
+
+extern void ledger_lock_order(int64 order_id, OrderMoney *order);
+extern void ledger_refund_sums(int64 order_id, RefundSums *sums);
+extern void ledger_store(const OrderMoney *order, int64 pending_refund_amount);
+
+#endif

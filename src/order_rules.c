@@ -1,0 +1,146 @@
+/*
+ * What may happen to a row of paycore.orders after it is created.  Checked on
+ * every UPDATE, whoever runs it.
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "utils/builtins.h"
+#include "utils/timestamp.h"
+
+#include "audit.h"
+#include "errcodes.h"
+#include "order_rules.h"
+#include "row.h"
+#include "state_machine.h"
+
+static const char *const order_fixed_columns[] = {
+	"id", "merchant_id", "out_trade_no", "amount", "currency", "created_at"
+};
+
+/* Facts of the payment, fixed once the order is paid. */
+static const char *const payment_columns[] = {"channel_trade_no", "paid_at"};
+
+static int
+order_status(Relation rel, HeapTuple tuple)
+{
+	bool		isnull;
+
+	return status_from_datum(&order_machine, row_get(rel, tuple, "status", &isnull));
+}
+
+static bool
+is_paid_status(int status)
+{
+	return status == ORDER_PAID || status == ORDER_PARTIALLY_REFUNDED || status == ORDER_REFUNDED;
+}
+
+static void
+check_refunded_amount(Relation rel, HeapTuple old_tuple, HeapTuple new_tuple, int64 id, int status)
+{
+	int64		amount = row_get_int64(rel, new_tuple, "amount");
+	int64		old_refunded = row_get_int64(rel, old_tuple, "refunded_amount");
+	int64		refunded = row_get_int64(rel, new_tuple, "refunded_amount");
+	int64		pending = row_get_int64(rel, new_tuple, "pending_refund_amount");
+	bool		fits;
+
+	if (refunded < old_refunded)
+		ereport(ERROR,
+				errcode(ERRCODE_PAYCORE_IMMUTABLE_COLUMN),
+				errmsg("refunded_amount of an order cannot decrease"),
+				errdetail("Order " INT64_FORMAT " has refunded " INT64_FORMAT "; the update asks for " INT64_FORMAT ".",
+						  id, old_refunded, refunded));
+	if (refunded + pending > amount)
+		ereport(ERROR,
+				errcode(ERRCODE_PAYCORE_REFUND_EXCEEDS),
+				errmsg("refunds exceed the order amount"),
+				errdetail("Order " INT64_FORMAT " is for " INT64_FORMAT "; refunded " INT64_FORMAT " plus pending " INT64_FORMAT " is more.",
+						  id, amount, refunded, pending));
+
+	if (status == ORDER_REFUNDED)
+		fits = refunded == amount;
+	else if (status == ORDER_PARTIALLY_REFUNDED)
+		fits = refunded > 0 && refunded < amount;
+	else
+		fits = refunded == 0;
+	if (!fits)
+		ereport(ERROR,
+				errcode(ERRCODE_PAYCORE_ILLEGAL_TRANSITION),
+				errmsg("order status does not match its refunded amount"),
+				errdetail("Order " INT64_FORMAT " would be %s with " INT64_FORMAT " of " INT64_FORMAT " refunded.",
+						  id, order_machine.labels[status], refunded, amount),
+				errhint("Refunds change an order's status through paycore.request_refund and paycore.complete_refund."));
+}
+
+/* Becoming paid needs the channel's trade number; paid_at defaults to now. */
+static HeapTuple
+check_payment_facts(Relation rel, HeapTuple old_tuple, HeapTuple new_tuple, int from, int to)
+{
+	bool		isnull;
+
+	if (is_paid_status(from))
+	{
+		reject_changed_columns(rel, old_tuple, new_tuple, "order",
+							   payment_columns, lengthof(payment_columns));
+		return new_tuple;
+	}
+	if (!is_paid_status(to))
+		return new_tuple;
+	(void) row_get(rel, new_tuple, "channel_trade_no", &isnull);
+	if (isnull)
+		ereport(ERROR,
+				errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				errmsg("channel_trade_no must not be null for a paid order"),
+				errhint("Confirm payments with paycore.confirm_payment."));
+	(void) row_get(rel, new_tuple, "paid_at", &isnull);
+	if (isnull)
+		new_tuple = row_set(rel, new_tuple, "paid_at",
+							TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()), false);
+	return new_tuple;
+}
+
+HeapTuple
+check_order_update(Relation rel, HeapTuple old_tuple, HeapTuple new_tuple)
+{
+	int64		id = row_get_int64(rel, old_tuple, "id");
+	int			from = order_status(rel, old_tuple);
+	int			to = order_status(rel, new_tuple);
+
+	reject_changed_columns(rel, old_tuple, new_tuple, "order",
+						   order_fixed_columns, lengthof(order_fixed_columns));
+	if (from != to)
+		check_transition(&order_machine, id, from, to);
+	check_refunded_amount(rel, old_tuple, new_tuple, id, to);
+	new_tuple = check_payment_facts(rel, old_tuple, new_tuple, from, to);
+	return row_set(rel, new_tuple, "updated_at",
+				   TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()), false);
+}
+
+static const char *
+text_column(Relation rel, HeapTuple tuple, const char *column)
+{
+	bool		isnull;
+	Datum		value = row_get(rel, tuple, column, &isnull);
+
+	return isnull ? NULL : TextDatumGetCString(value);
+}
+
+/* After a status change: the audit row. */
+void
+record_order_change(Relation rel, HeapTuple old_tuple, HeapTuple new_tuple)
+{
+	StringInfoData detail;
+
+	initStringInfo(&detail);
+	appendStringInfoChar(&detail, '{');
+	json_add_int64(&detail, "amount", row_get_int64(rel, new_tuple, "amount"));
+	json_add_int64(&detail, "refunded_amount", row_get_int64(rel, new_tuple, "refunded_amount"));
+	json_add_text(&detail, "channel_trade_no", text_column(rel, new_tuple, "channel_trade_no"));
+	json_add_text(&detail, "failure_reason", text_column(rel, new_tuple, "failure_reason"));
+	appendStringInfoChar(&detail, '}');
+
+	audit_transition("order", row_get_int64(rel, new_tuple, "id"),
+					 order_machine.labels[order_status(rel, old_tuple)],
+					 order_machine.labels[order_status(rel, new_tuple)],
+					 detail.data);
+}

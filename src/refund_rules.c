@@ -1,0 +1,145 @@
+/*
+ * What may happen to a row of paycore.refunds, and how its money moves on
+ * its order.  The order row lock (src/ledger.c) makes the refundable-amount
+ * check hold under any concurrency.
+ */
+#include "postgres.h"
+
+#include "executor/spi.h"
+#include "access/xact.h"
+#include "utils/builtins.h"
+#include "utils/timestamp.h"
+
+#include "audit.h"
+#include "errcodes.h"
+#include "ledger.h"
+#include "refund_rules.h"
+#include "row.h"
+#include "state_machine.h"
+
+static const char *const refund_fixed_columns[] = {
+	"id", "order_id", "merchant_id", "out_refund_no", "amount", "refund_method", "created_at"
+};
+
+static int
+refund_status(Relation rel, HeapTuple tuple)
+{
+	bool		isnull;
+
+	return status_from_datum(&refund_machine, row_get(rel, tuple, "status", &isnull));
+}
+
+static void
+refund_exceeds(const OrderMoney *order, int64 asked, int64 refundable)
+{
+	ereport(ERROR,
+			errcode(ERRCODE_PAYCORE_REFUND_EXCEEDS),
+			errmsg("refund exceeds the refundable amount"),
+			errdetail("Order " INT64_FORMAT " has " INT64_FORMAT " of " INT64_FORMAT " left to refund; " INT64_FORMAT " was asked.",
+					  order->id, refundable, order->amount, asked),
+			errhint("Pending and succeeded refunds together never exceed the order amount."));
+}
+
+/*
+ * A new pending refund takes its amount out of what the order has left.
+ * Rows that arrive already completed come from a restore of a dump (or a
+ * hand-written INSERT) and must agree with what the order says it refunded.
+ */
+static void
+reserve_on_order(int64 order_id, int64 amount, int status, int64 *merchant_id)
+{
+	OrderMoney	order;
+	RefundSums	sums;
+
+	ledger_lock_order(order_id, &order);
+	*merchant_id = order.merchant_id;
+	ledger_refund_sums(order_id, &sums);
+	if (status == REFUND_PENDING)
+	{
+		if (order.status != ORDER_PAID && order.status != ORDER_PARTIALLY_REFUNDED)
+			ereport(ERROR,
+					errcode(ERRCODE_PAYCORE_ILLEGAL_TRANSITION),
+					errmsg("order cannot be refunded in its status"),
+					errdetail("Order " INT64_FORMAT " is %s.", order.id, order_machine.labels[order.status]),
+					errhint("Only paid or partially refunded orders can be refunded."));
+		if (order.refunded_amount + sums.pending + amount > order.amount)
+			refund_exceeds(&order, amount, order.amount - order.refunded_amount - sums.pending);
+		ledger_store(&order, sums.pending + amount);
+	}
+	else if (status == REFUND_SUCCEEDED && sums.succeeded + amount > order.refunded_amount)
+		refund_exceeds(&order, amount, order.refunded_amount - sums.succeeded);
+}
+
+HeapTuple
+reserve_refund(Relation rel, HeapTuple new_tuple)
+{
+	int64		order_id = row_get_int64(rel, new_tuple, "order_id");
+	int64		merchant_id;
+	bool		isnull;
+	Datum		given = row_get(rel, new_tuple, "merchant_id", &isnull);
+
+	SPI_connect();
+	reserve_on_order(order_id, row_get_int64(rel, new_tuple, "amount"),
+					 refund_status(rel, new_tuple), &merchant_id);
+	SPI_finish();
+	if (!isnull && DatumGetInt64(given) != merchant_id)
+		ereport(ERROR,
+				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				errmsg("invalid merchant_id"),
+				errdetail("Order " INT64_FORMAT " belongs to merchant " INT64_FORMAT ".", order_id, merchant_id));
+	return row_set(rel, new_tuple, "merchant_id", Int64GetDatum(merchant_id), false);
+}
+
+HeapTuple
+check_refund_update(Relation rel, HeapTuple old_tuple, HeapTuple new_tuple)
+{
+	int			from = refund_status(rel, old_tuple);
+	int			to = refund_status(rel, new_tuple);
+	Datum		now = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+
+	reject_changed_columns(rel, old_tuple, new_tuple, "refund",
+						   refund_fixed_columns, lengthof(refund_fixed_columns));
+	if (from != to)
+	{
+		check_transition(&refund_machine, row_get_int64(rel, old_tuple, "id"), from, to);
+		new_tuple = row_set(rel, new_tuple, "completed_at", now, false);
+	}
+	return row_set(rel, new_tuple, "updated_at", now, false);
+}
+
+/*
+ * After a refund completes: a success moves its amount from pending to
+ * refunded on the order (and the order's status with it), a failure frees
+ * it; then the audit row.
+ */
+void
+settle_refund(Relation rel, HeapTuple old_tuple, HeapTuple new_tuple)
+{
+	int64		refund_id = row_get_int64(rel, new_tuple, "id");
+	int64		amount = row_get_int64(rel, new_tuple, "amount");
+	int			to = refund_status(rel, new_tuple);
+	OrderMoney	order;
+	RefundSums	sums;
+	StringInfoData detail;
+
+	SPI_connect();
+	ledger_lock_order(row_get_int64(rel, new_tuple, "order_id"), &order);
+	ledger_refund_sums(order.id, &sums);
+	if (to == REFUND_SUCCEEDED)
+	{
+		order.refunded_amount += amount;
+		order.status = order.refunded_amount == order.amount ? ORDER_REFUNDED : ORDER_PARTIALLY_REFUNDED;
+	}
+	ledger_store(&order, sums.pending);
+	SPI_finish();
+
+	initStringInfo(&detail);
+	appendStringInfoChar(&detail, '{');
+	json_add_int64(&detail, "order_id", order.id);
+	json_add_int64(&detail, "amount", amount);
+	json_add_int64(&detail, "order_refunded_amount", order.refunded_amount);
+	appendStringInfoChar(&detail, '}');
+	audit_transition("refund", refund_id,
+					 refund_machine.labels[refund_status(rel, old_tuple)],
+					 refund_machine.labels[to], detail.data);
+}

@@ -1,0 +1,43 @@
+/*
+ * Saved SPI plans: each query is planned once per backend and kept for the
+ * session, so the triggers on the payment path never re-parse SQL.
+ */
+#include "postgres.h"
+
+#include "executor/spi.h"
+
+#include "spi_util.h"
+
+SPIPlanPtr
+saved_plan(SPIPlanPtr *cache, const char *sql, int nargs, Oid *argtypes)
+{
+	SPIPlanPtr	plan;
+
+	if (*cache != NULL)
+		return *cache;
+	plan = SPI_prepare(sql, nargs, argtypes);
+	if (plan == NULL)
+		elog(ERROR, "paycore: SPI_prepare failed for \"%s\": %s",
+			 sql, SPI_result_code_string(SPI_result));
+	if (SPI_keepplan(plan) != 0)
+		elog(ERROR, "paycore: SPI_keepplan failed");
+	*cache = plan;
+	return plan;
+}
+
+/* Runs a saved plan; any SPI failure is an internal error, not the user's. */
+int
+run_plan(SPIPlanPtr plan, Datum *values, const char *nulls, bool read_only, long count)
+{
+	int			rc = SPI_execute_plan(plan, values, nulls, read_only, count);
+
+	if (rc < 0)
+		elog(ERROR, "paycore: SPI_execute_plan failed: %s", SPI_result_code_string(rc));
+	return rc;
+}
+
+Datum
+result_value(int row, int column, bool *isnull)
+{
+	return SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, column, isnull);
+}
