@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# The whole test suite: pg_regress, isolation and pgTAP on a throwaway
+# cluster (Debian's pg_virtualenv), then the TAP tests, which make their own
+# clusters.  Ends with "Total: N passed, N failed" (one count per test file)
+# and exits non-zero on any failure.  Run as root on Debian: it installs what
+# it needs first.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+top=$(pwd)
+
+scripts/deps.sh || exit 1
+export PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config
+make -s && make -s install || exit 1
+
+logs=$(mktemp -d /tmp/paycore-test.XXXXXX)
+chmod 755 "$logs"
+# UTF-8 clusters: names like 张三 are part of the tests.
+export LANG=C.UTF-8 LC_ALL=C.UTF-8
+
+pg_virtualenv -v 15 \
+	-o shared_preload_libraries=paycore \
+	-o paycore.encryption_key=paycore-test-key \
+	scripts/run-suites.sh 2>&1 | tee "$logs/suites.log"
+suites_rc=${PIPESTATUS[0]}
+
+# The TAP tests run initdb, which refuses root: run them as postgres over a
+# copy of the tree that postgres can write to.
+mkdir -p "$logs/tree"
+cp -a "$top"/. "$logs/tree"/
+chown -R postgres: "$logs"
+runuser -u postgres -- make -C "$logs/tree" -s installcheck REGRESS= ISOLATION= \
+	PROVE_FLAGS=--timer 2>&1 | tee "$logs/tap.log"
+tap_rc=${PIPESTATUS[0]}
+
+# Each runner prints one line per test file: pg_regress and the isolation
+# tester "name ... ok", prove and pg_prove "path .. ok".
+count() { cat "$logs/suites.log" "$logs/tap.log" | grep -cE "$1"; }
+passed=$(count '\.\.\. ok|^[^ ]+\.(sql|pl) \.+ ok')
+failed=$(count '\.\.\. FAILED|\.\.\. failed|^[^ ]+\.(sql|pl) \.+ (Failed|Dubious|No subtests)')
+if { [ "$suites_rc" -ne 0 ] || [ "$tap_rc" -ne 0 ]; } && [ "$failed" -eq 0 ]; then
+	failed=1
+fi
+echo
+echo "logs: $logs"
+echo "Total: $passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
