@@ -9,16 +9,23 @@ OBJS = \
 	src/credentials.o \
 	src/crypto.o \
 	src/guc.o \
+	src/http.o \
 	src/ledger.o \
+	src/notify.o \
 	src/order_rules.o \
 	src/paycore.o \
+	src/queue.o \
 	src/refund_rules.o \
+	src/retry_schedule.o \
 	src/row.o \
+	src/signing.o \
 	src/spi_util.o \
 	src/state_machine.o \
 	src/triggers.o \
 	src/unicode_letters.o \
-	src/validation.o
+	src/validation.o \
+	src/worker.o \
+	src/worker_state.o
 
 # The install script is assembled from its pieces, in dependency order.
 SQL_PIECES = \
@@ -30,12 +37,14 @@ SQL_PIECES = \
 	src/sql/tables/orders.sql \
 	src/sql/tables/refunds.sql \
 	src/sql/tables/audit_log.sql \
+	src/sql/tables/notifications.sql \
 	src/sql/functions/internal.sql \
 	src/sql/functions/state_machine.sql \
 	src/sql/functions/users.sql \
 	src/sql/functions/merchants.sql \
 	src/sql/functions/orders.sql \
 	src/sql/functions/refunds.sql \
+	src/sql/functions/notifications.sql \
 	src/sql/triggers.sql \
 	src/sql/grants.sql
 
@@ -45,7 +54,7 @@ SHLIB_LINK = -lcurl
 PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
 
 REGRESS =
-ISOLATION =
+ISOLATION = refund_race refund_race_rr confirm_close_race duplicate_confirm
 ISOLATION_OPTS = --inputdir=test/isolation
 TAP_TESTS = 1
 PROVE_TESTS = test/t/*.pl

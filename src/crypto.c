@@ -37,6 +37,7 @@ typedef enum PgcryptoFunction
 	PGC_PGP_SYM_ENCRYPT,
 	PGC_PGP_SYM_DECRYPT,
 	PGC_GEN_RANDOM_BYTES,
+	PGC_HMAC,
 	PGC_FUNCTION_COUNT
 } PgcryptoFunction;
 
@@ -53,6 +54,7 @@ static const PgcryptoSignature pgcrypto_signatures[PGC_FUNCTION_COUNT] = {
 	{"pgp_sym_encrypt", 3, {TEXTOID, TEXTOID, TEXTOID}},
 	{"pgp_sym_decrypt", 2, {BYTEAOID, TEXTOID}},
 	{"gen_random_bytes", 1, {INT4OID}},
+	{"hmac", 3, {BYTEAOID, BYTEAOID, TEXTOID}},
 };
 
 static Oid	pgcrypto_oids[PGC_FUNCTION_COUNT];
@@ -202,4 +204,28 @@ random_bytes(int n)
 {
 	return DatumGetByteaPP(OidFunctionCall1(pgcrypto_function(PGC_GEN_RANDOM_BYTES),
 											Int32GetDatum(n)));
+}
+
+/* Lower-case hex HMAC-SHA256, as webhook receivers compute it. */
+char *
+hmac_sha256_hex(const char *key, size_t key_len, const char *message, size_t message_len)
+{
+	bytea	   *key_bytes = palloc(VARHDRSZ + key_len);
+	bytea	   *message_bytes = palloc(VARHDRSZ + message_len);
+	bytea	   *mac;
+	char	   *hex;
+	uint64		hex_len;
+
+	SET_VARSIZE(key_bytes, VARHDRSZ + key_len);
+	memcpy(VARDATA(key_bytes), key, key_len);
+	SET_VARSIZE(message_bytes, VARHDRSZ + message_len);
+	memcpy(VARDATA(message_bytes), message, message_len);
+	mac = DatumGetByteaPP(OidFunctionCall3(pgcrypto_function(PGC_HMAC),
+										   PointerGetDatum(message_bytes),
+										   PointerGetDatum(key_bytes),
+										   PointerGetDatum(cstring_to_text("sha256"))));
+	hex = palloc(VARSIZE_ANY_EXHDR(mac) * 2 + 1);
+	hex_len = hex_encode(VARDATA_ANY(mac), VARSIZE_ANY_EXHDR(mac), hex);
+	hex[hex_len] = '\0';
+	return hex;
 }

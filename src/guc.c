@@ -10,11 +10,31 @@
 #include "utils/guc.h"
 
 #include "guc.h"
+#include "retry_schedule.h"
 
 int			paycore_bcrypt_cost = 10;
 int			paycore_max_failed_logins = 5;
 int			paycore_lockout_duration_s = 30 * 60;
 char	   *paycore_encryption_key = NULL;
+char	   *paycore_database = NULL;
+int			paycore_http_timeout_ms = 10000;
+char	   *paycore_retry_schedule = NULL;
+int			paycore_max_concurrency = 32;
+int			paycore_secret_rotation_grace_s = 24 * 60 * 60;
+
+#define DEFAULT_RETRY_SCHEDULE "15s,15s,30s,3min,10min,20min,30min,30min,30min,1h,3h,3h,3h,6h,6h"
+
+static bool
+check_retry_schedule(char **newval, void **extra, GucSource source)
+{
+	char	   *problem = NULL;
+
+	if (parse_retry_schedule(*newval, NULL, &problem) >= 0)
+		return true;
+	GUC_check_errdetail("%s", problem);
+	GUC_check_errhint("Use a comma list of intervals such as \"15s,1min,1h\" (units ms, s, min, h, d).");
+	return false;
+}
 
 void
 paycore_guc_init(void)
@@ -51,4 +71,44 @@ paycore_guc_init(void)
 							   PGC_SUSET,
 							   GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE,
 							   NULL, NULL, NULL);
+
+	DefineCustomStringVariable("paycore.database",
+							   "Database whose webhook outbox the paycore worker drains.",
+							   NULL,
+							   &paycore_database,
+							   "postgres",
+							   PGC_POSTMASTER, GUC_SUPERUSER_ONLY,
+							   NULL, NULL, NULL);
+
+	DefineCustomIntVariable("paycore.http_timeout_ms",
+							"Time a merchant has to answer a webhook with 2xx.",
+							NULL,
+							&paycore_http_timeout_ms,
+							10000, 100, 120000,
+							PGC_SIGHUP, GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomStringVariable("paycore.retry_schedule",
+							   "Waits between failed webhook attempts; after the last one a notification is dead.",
+							   NULL,
+							   &paycore_retry_schedule,
+							   DEFAULT_RETRY_SCHEDULE,
+							   PGC_SIGHUP, 0,
+							   check_retry_schedule, NULL, NULL);
+
+	DefineCustomIntVariable("paycore.max_concurrency",
+							"Webhook requests the worker keeps in flight at once.",
+							NULL,
+							&paycore_max_concurrency,
+							32, 1, 1024,
+							PGC_SIGHUP, 0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("paycore.secret_rotation_grace",
+							"How long a rotated-out signing secret still signs webhooks.",
+							NULL,
+							&paycore_secret_rotation_grace_s,
+							24 * 60 * 60, 0, 30 * 24 * 60 * 60,
+							PGC_SIGHUP, GUC_UNIT_S,
+							NULL, NULL, NULL);
 }

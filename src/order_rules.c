@@ -10,6 +10,7 @@
 
 #include "audit.h"
 #include "errcodes.h"
+#include "notify.h"
 #include "order_rules.h"
 #include "row.h"
 #include "state_machine.h"
@@ -125,11 +126,31 @@ text_column(Relation rel, HeapTuple tuple, const char *column)
 	return isnull ? NULL : TextDatumGetCString(value);
 }
 
-/* After a status change: the audit row. */
+/* The webhook each final payment outcome sends; NULL for none. */
+static const char *
+order_event(int status)
+{
+	switch (status)
+	{
+		case ORDER_PAID:
+			return "order.paid";
+		case ORDER_FAILED:
+			return "order.failed";
+		case ORDER_CLOSED:
+			return "order.closed";
+		default:
+			return NULL;
+	}
+}
+
+/* After a status change: the audit row and the merchant's notification. */
 void
 record_order_change(Relation rel, HeapTuple old_tuple, HeapTuple new_tuple)
 {
 	StringInfoData detail;
+	int64		id = row_get_int64(rel, new_tuple, "id");
+	int			to = order_status(rel, new_tuple);
+	const char *event = order_event(to);
 
 	initStringInfo(&detail);
 	appendStringInfoChar(&detail, '{');
@@ -139,8 +160,8 @@ record_order_change(Relation rel, HeapTuple old_tuple, HeapTuple new_tuple)
 	json_add_text(&detail, "failure_reason", text_column(rel, new_tuple, "failure_reason"));
 	appendStringInfoChar(&detail, '}');
 
-	audit_transition("order", row_get_int64(rel, new_tuple, "id"),
-					 order_machine.labels[order_status(rel, old_tuple)],
-					 order_machine.labels[order_status(rel, new_tuple)],
-					 detail.data);
+	audit_transition("order", id, order_machine.labels[order_status(rel, old_tuple)],
+					 order_machine.labels[to], detail.data);
+	if (event)
+		enqueue_event(event, id, 0);
 }

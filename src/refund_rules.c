@@ -12,6 +12,7 @@
 
 #include "audit.h"
 #include "errcodes.h"
+#include "notify.h"
 #include "ledger.h"
 #include "refund_rules.h"
 #include "row.h"
@@ -110,7 +111,7 @@ check_refund_update(Relation rel, HeapTuple old_tuple, HeapTuple new_tuple)
 /*
  * After a refund completes: a success moves its amount from pending to
  * refunded on the order (and the order's status with it), a failure frees
- * it; then the audit row.
+ * it; then the audit row and the merchant's notification.
  */
 void
 settle_refund(Relation rel, HeapTuple old_tuple, HeapTuple new_tuple)
@@ -142,4 +143,5 @@ settle_refund(Relation rel, HeapTuple old_tuple, HeapTuple new_tuple)
 	audit_transition("refund", refund_id,
 					 refund_machine.labels[refund_status(rel, old_tuple)],
 					 refund_machine.labels[to], detail.data);
+	enqueue_event(to == REFUND_SUCCEEDED ? "refund.succeeded" : "refund.failed", order.id, refund_id);
 }

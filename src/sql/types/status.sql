@@ -4,3 +4,5 @@ CREATE TYPE paycore.order_status AS ENUM (
 );
 
 CREATE TYPE paycore.refund_status AS ENUM ('pending', 'succeeded', 'failed');
+
+CREATE TYPE paycore.notification_status AS ENUM ('pending', 'delivered', 'dead');

@@ -1,0 +1,44 @@
+-- The transactional outbox: rows are written by the C transition triggers in
+-- the same transaction as the change, and drained by paycore's background
+-- worker (src/worker.c).  A logged table: a crash never loses a committed event.
+CREATE TABLE paycore.notifications (
+    id                  bigserial PRIMARY KEY,
+    event_id            text NOT NULL UNIQUE,
+    merchant_id         bigint NOT NULL REFERENCES paycore.merchants (id),
+    event_type          text NOT NULL CHECK (event_type IN ('order.paid', 'order.failed', 'order.closed',
+                                                            'refund.succeeded', 'refund.failed')),
+    -- The whole webhook body; its text form is what is signed and sent.
+    payload             jsonb NOT NULL,
+    status              paycore.notification_status NOT NULL DEFAULT 'pending',
+    attempts            integer NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+    -- For a pending row: when it is due.  A row being delivered is leased:
+    -- its next_attempt_at is pushed past the HTTP timeout, so that after a
+    -- crash it becomes due again and is sent again (at-least-once).
+    next_attempt_at     timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    last_status_code    integer,
+    last_error          text,
+    created_at          timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    delivered_at        timestamptz,
+    CONSTRAINT notifications_delivered CHECK ((status = 'delivered') = (delivered_at IS NOT NULL))
+);
+
+CREATE INDEX notifications_due_idx ON paycore.notifications (next_attempt_at) WHERE status = 'pending';
+CREATE INDEX notifications_merchant_idx ON paycore.notifications (merchant_id, status);
+
+SELECT pg_catalog.pg_extension_config_dump('paycore.notifications', '');
+SELECT pg_catalog.pg_extension_config_dump('paycore.notifications_id_seq', '');
+
+CREATE TABLE paycore.delivery_attempts (
+    id                  bigserial PRIMARY KEY,
+    notification_id     bigint NOT NULL REFERENCES paycore.notifications (id),
+    attempted_at        timestamptz NOT NULL,
+    status_code         integer,
+    error               text,
+    duration_ms         double precision NOT NULL CHECK (duration_ms >= 0),
+    CONSTRAINT delivery_attempts_outcome CHECK (status_code IS NOT NULL OR error IS NOT NULL)
+);
+
+CREATE INDEX delivery_attempts_notification_idx ON paycore.delivery_attempts (notification_id);
+
+SELECT pg_catalog.pg_extension_config_dump('paycore.delivery_attempts', '');
+SELECT pg_catalog.pg_extension_config_dump('paycore.delivery_attempts_id_seq', '');

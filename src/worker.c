@@ -1,0 +1,267 @@
+/*
+ * The webhook worker: drains paycore.notifications over HTTP.
+ *
+ * worker_spi's skeleton: SIGTERM ends it, SIGHUP reloads its settings, each
+ * unit of work is a short transaction of its own, and it waits on its latch.
+ * The wait also covers libcurl's sockets, so a commit that queued a
+ * notification (src/notify.c sets the latch) is served at once, even while
+ * other requests are in flight.  HTTP never runs inside a transaction.
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "nodes/pg_list.h"
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "postmaster/interrupt.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "tcop/tcopprot.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+
+#include "guc.h"
+#include "http.h"
+#include "queue.h"
+#include "retry_schedule.h"
+#include "worker.h"
+#include "worker_state.h"
+
+PGDLLEXPORT void paycore_worker_main(Datum main_arg);
+
+/* How often, at most, the worker looks for due retries and expired orders. */
+#define POLL_INTERVAL_MS 1000
+/* A leased row falls due again this long after its request's timeout. */
+#define LEASE_MARGIN_MS 5000
+
+static int64 retry_schedule_ms[RETRY_SCHEDULE_MAX];
+static int	nretries = 0;
+static dlist_head in_flight = DLIST_STATIC_INIT(in_flight);
+static MemoryContext delivery_context = NULL;
+static TimestampTz last_expiry = 0;
+
+void
+worker_register(void)
+{
+	BackgroundWorker worker;
+
+	memset(&worker, 0, sizeof(worker));
+	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	/* never on a standby: it would only fail to write */
+	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	worker.bgw_restart_time = 2;
+	strlcpy(worker.bgw_library_name, "paycore", BGW_MAXLEN);
+	strlcpy(worker.bgw_function_name, "paycore_worker_main", BGW_MAXLEN);
+	strlcpy(worker.bgw_name, "paycore webhook worker", BGW_MAXLEN);
+	strlcpy(worker.bgw_type, "paycore worker", BGW_MAXLEN);
+	RegisterBackgroundWorker(&worker);
+}
+
+static void
+apply_settings(void)
+{
+	char	   *problem = NULL;
+
+	nretries = parse_retry_schedule(paycore_retry_schedule, retry_schedule_ms, &problem);
+	if (nretries < 0)
+		elog(ERROR, "paycore: invalid retry schedule accepted: %s", problem);
+	http_configure(paycore_http_timeout_ms, paycore_max_concurrency);
+}
+
+static void
+begin_work(const char *activity)
+{
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	SPI_connect();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	pgstat_report_activity(STATE_RUNNING, activity);
+}
+
+static void
+end_work(void)
+{
+	SPI_finish();
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	pgstat_report_stat(false);
+	pgstat_report_activity(STATE_IDLE, NULL);
+}
+
+static void
+record_finished(void)
+{
+	List	   *finished = NIL;
+	HttpRequest *request;
+	Delivery  **done;
+	int			ndone;
+
+	while ((request = http_take_done()) != NULL)
+	{
+		Delivery   *delivery = request->owner;
+
+		dlist_delete(&delivery->node);
+		finished = lappend(finished, delivery);
+	}
+	if (finished == NIL)
+		return;
+	ndone = list_length(finished);
+	done = palloc(sizeof(Delivery *) * ndone);
+	for (int i = 0; i < ndone; i++)
+		done[i] = list_nth(finished, i);
+
+	begin_work("paycore: recording webhook results");
+	queue_record(done, ndone, retry_schedule_ms, nretries);
+	end_work();
+	for (int i = 0; i < ndone; i++)
+		delivery_free(done[i]);
+}
+
+/*
+ * A merchant whose endpoint hangs may hold at most half of the slots, so
+ * that the others' webhooks still flow while its requests time out.
+ */
+static int
+busy_merchants(int64 *busy)
+{
+	int			cap = Max(1, paycore_max_concurrency / 2);
+	int			nbusy = 0;
+	dlist_iter	iter;
+
+	dlist_foreach(iter, &in_flight)
+	{
+		Delivery   *d = dlist_container(Delivery, node, iter.cur);
+		int			count = 0;
+		dlist_iter	other;
+		bool		listed = false;
+
+		for (int i = 0; i < nbusy && !listed; i++)
+			listed = busy[i] == d->merchant_id;
+		if (listed)
+			continue;
+		dlist_foreach(other, &in_flight)
+			count += dlist_container(Delivery, node, other.cur)->merchant_id == d->merchant_id;
+		if (count >= cap)
+			busy[nbusy++] = d->merchant_id;
+	}
+	return nbusy;
+}
+
+/* Returns true when it filled every free slot, so more may be due. */
+static bool
+claim_and_send(void)
+{
+	int			free_slots = paycore_max_concurrency - http_in_flight();
+	Delivery  **claimed;
+	int64	   *busy;
+	int			nbusy;
+	int			nclaimed;
+
+	if (free_slots <= 0)
+		return false;
+	claimed = palloc(sizeof(Delivery *) * free_slots);
+	busy = palloc(sizeof(int64) * (http_in_flight() + 1));
+	nbusy = busy_merchants(busy);
+
+	begin_work("paycore: claiming webhooks");
+	if (!queue_exists())
+	{
+		end_work();
+		return false;
+	}
+	if (TimestampDifferenceExceeds(last_expiry, GetCurrentTimestamp(), POLL_INTERVAL_MS))
+	{
+		queue_expire_orders();
+		last_expiry = GetCurrentTimestamp();
+	}
+	nclaimed = queue_claim(delivery_context, free_slots, busy, nbusy,
+						   paycore_http_timeout_ms + LEASE_MARGIN_MS,
+						   paycore_secret_rotation_grace_s, claimed);
+	end_work();
+
+	for (int i = 0; i < nclaimed; i++)
+	{
+		dlist_push_tail(&in_flight, &claimed[i]->node);
+		http_start(&claimed[i]->http);
+	}
+	return nclaimed == free_slots;
+}
+
+static long
+wait_timeout(bool more_due)
+{
+	long		curl_ms = http_timeout_ms();
+	long		timeout = more_due ? 0 : POLL_INTERVAL_MS;
+
+	if (curl_ms >= 0 && curl_ms < timeout)
+		timeout = curl_ms;
+	return timeout;
+}
+
+static void
+wait_for_work(MemoryContext pass_context, long timeout)
+{
+	WaitEventSet *set = CreateWaitEventSet(pass_context, http_socket_count() + 2);
+	WaitEvent	events[64];
+	int			nevents;
+
+	AddWaitEventToSet(set, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
+	AddWaitEventToSet(set, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, NULL, NULL);
+	http_add_wait_events(set);
+	nevents = WaitEventSetWait(set, timeout, events, lengthof(events), PG_WAIT_EXTENSION);
+	for (int i = 0; i < nevents; i++)
+	{
+		if (events[i].events & WL_LATCH_SET)
+			ResetLatch(MyLatch);
+		else if (events[i].events & (WL_SOCKET_READABLE | WL_SOCKET_WRITEABLE))
+			http_socket_ready(events[i].fd, events[i].events);
+	}
+	FreeWaitEventSet(set);
+	if (http_timeout_ms() == 0)
+		http_timer_expired();
+}
+
+void
+paycore_worker_main(Datum main_arg)
+{
+	MemoryContext pass_context;
+
+	pqsignal(SIGHUP, SignalHandlerForConfigReload);
+	pqsignal(SIGTERM, die);
+	BackgroundWorkerUnblockSignals();
+	BackgroundWorkerInitializeConnection(paycore_database, NULL, 0);
+	pgstat_report_appname("paycore worker");
+
+	worker_state_attach();
+	http_init();
+	apply_settings();
+	delivery_context = AllocSetContextCreate(TopMemoryContext, "paycore deliveries",
+											 ALLOCSET_DEFAULT_SIZES);
+	pass_context = AllocSetContextCreate(TopMemoryContext, "paycore worker pass",
+										 ALLOCSET_DEFAULT_SIZES);
+	elog(LOG, "paycore worker started for database \"%s\"", paycore_database);
+
+	for (;;)
+	{
+		bool		more_due;
+
+		CHECK_FOR_INTERRUPTS();
+		if (ConfigReloadPending)
+		{
+			ConfigReloadPending = false;
+			ProcessConfigFile(PGC_SIGHUP);
+			apply_settings();
+		}
+		MemoryContextReset(pass_context);
+		MemoryContextSwitchTo(pass_context);
+
+		record_finished();
+		more_due = claim_and_send();
+		worker_state_set_in_flight(http_in_flight());
+		wait_for_work(pass_context, wait_timeout(more_due));
+	}
+}
