@@ -17,7 +17,9 @@ chmod 755 "$logs"
 # UTF-8 clusters: names like 张三 are part of the tests.
 export LANG=C.UTF-8 LC_ALL=C.UTF-8
 
-pg_virtualenv -v 15 \
+# -t and a port of our own: runs never collide with another cluster.
+PGPORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])') \
+pg_virtualenv -t -v 15 \
 	-o shared_preload_libraries=paycore \
 	-o paycore.encryption_key=paycore-test-key \
 	scripts/run-suites.sh 2>&1 | tee "$logs/suites.log"
