@@ -51,9 +51,11 @@ SQL_PIECES = \
 DATA_built = paycore--1.0.sql
 
 SHLIB_LINK = -lcurl
-PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
+# -Wno-unused-parameter: the server's own inline functions (ilist.h, bufpage.h)
+# and every callback signature would otherwise trip -Wextra.
+PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter
 
-REGRESS =
+REGRESS = tour dump_restore
 ISOLATION = refund_race refund_race_rr confirm_close_race duplicate_confirm
 ISOLATION_OPTS = --inputdir=test/isolation
 TAP_TESTS = 1

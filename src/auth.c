@@ -26,6 +26,7 @@ typedef struct LoginTarget
 	char	   *password_hash;
 	int32		failed_logins;
 	bool		locked;
+	bool		lock_expired;
 } LoginTarget;
 
 static bool
@@ -35,7 +36,8 @@ find_user(text *username, LoginTarget *target)
 	Datum		values[1] = {PointerGetDatum(username)};
 	SPIPlanPtr	plan = saved_plan(&find_user_plan,
 								  "SELECT id, password_hash, failed_logins,"
-								  "       coalesce(locked_until > pg_catalog.now(), false)"
+								  "       coalesce(locked_until > pg_catalog.now(), false),"
+								  "       coalesce(locked_until <= pg_catalog.now(), false)"
 								  "  FROM paycore.users"
 								  " WHERE pg_catalog.lower(username) = pg_catalog.lower($1)"
 								  "   FOR UPDATE",
@@ -49,27 +51,32 @@ find_user(text *username, LoginTarget *target)
 	target->password_hash = TextDatumGetCString(result_value(0, 2, &isnull));
 	target->failed_logins = DatumGetInt32(result_value(0, 3, &isnull));
 	target->locked = DatumGetBool(result_value(0, 4, &isnull));
+	target->lock_expired = DatumGetBool(result_value(0, 5, &isnull));
 	return true;
 }
 
+/*
+ * Counts a wrong password; the one that reaches the limit locks the account.
+ * A lock that has run out gives the user a fresh count.
+ */
 static void
 record_failure(const LoginTarget *target)
 {
-	Oid			argtypes[3] = {INT8OID, INT4OID, INT4OID};
-	Datum		values[3] = {
+	Oid			argtypes[4] = {INT8OID, INT4OID, INT4OID, INT4OID};
+	Datum		values[4] = {
 		Int64GetDatum(target->user_id),
+		Int32GetDatum(target->lock_expired ? 1 : target->failed_logins + 1),
 		Int32GetDatum(paycore_max_failed_logins),
 		Int32GetDatum(paycore_lockout_duration_s)
 	};
 	SPIPlanPtr	plan = saved_plan(&record_failure_plan,
 								  "UPDATE paycore.users"
-								  "   SET failed_logins = failed_logins + 1,"
-								  "       locked_until = CASE WHEN failed_logins + 1 >= $2"
-								  "           THEN pg_catalog.now() + pg_catalog.make_interval(secs => $3)"
-								  "           ELSE locked_until END,"
+								  "   SET failed_logins = $2,"
+								  "       locked_until = CASE WHEN $2 >= $3"
+								  "           THEN pg_catalog.now() + pg_catalog.make_interval(secs => $4) END,"
 								  "       updated_at = pg_catalog.now()"
 								  " WHERE id = $1",
-								  3, argtypes);
+								  4, argtypes);
 
 	run_plan(plan, values, NULL, false, 0);
 }
@@ -120,7 +127,7 @@ paycore_authenticate(PG_FUNCTION_ARGS)
 	matches = bcrypt_matches(VARDATA_ANY(password), VARSIZE_ANY_EXHDR(password), target.password_hash);
 	if (!matches)
 		record_failure(&target);
-	else if (target.failed_logins > 0)
+	else if (target.failed_logins > 0 || target.lock_expired)
 		record_success(&target);
 	SPI_finish();
 	if (!matches)

@@ -5,12 +5,14 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
 #include "executor/spi.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/resowner.h"
 #include "utils/timestamp.h"
 
 #include "queue.h"
@@ -49,6 +51,43 @@ static const char *claim_sql =
 "           CASE WHEN m.secret_rotated_at > pg_catalog.now() - pg_catalog.make_interval(secs => $4)"
 "                THEN m.previous_secret_encrypted END";
 
+/*
+ * A merchant whose secret cannot be decrypted (a changed encryption key, a
+ * damaged row) must not stop the queue: the error becomes that delivery's
+ * failed attempt, and the other rows go on.
+ */
+static char *
+sign_in_subtransaction(Delivery *delivery, bytea *secret, bytea *previous, int64 now_unix)
+{
+	MemoryContext context = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	char	   *volatile signature = NULL;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(context);
+	PG_TRY();
+	{
+		signature = signature_header(delivery->merchant_id, secret, previous, now_unix,
+									 delivery->http.body, delivery->http.body_len);
+		ReleaseCurrentSubTransaction();
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(context);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		snprintf(delivery->http.error, CURL_ERROR_SIZE, "could not sign the webhook: %s", edata->message);
+		FreeErrorData(edata);
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(context);
+	CurrentResourceOwner = owner;
+	return signature;
+}
+
 static Delivery *
 delivery_from_row(MemoryContext context, int row, int64 now_unix)
 {
@@ -68,9 +107,10 @@ delivery_from_row(MemoryContext context, int row, int64 now_unix)
 	delivery->http.body = MemoryContextStrdup(context, body);
 	delivery->http.body_len = strlen(body);
 	delivery->http.owner = delivery;
-	signature = signature_header(delivery->merchant_id, secret,
-								 previous_null ? NULL : DatumGetByteaPP(previous),
-								 now_unix, body, delivery->http.body_len);
+	signature = sign_in_subtransaction(delivery, secret,
+									   previous_null ? NULL : DatumGetByteaPP(previous), now_unix);
+	if (signature == NULL)
+		return delivery;
 
 	/* libcurl copies header strings into its list */
 	delivery->http.headers = curl_slist_append(NULL, "Content-Type: application/json");

@@ -16,6 +16,9 @@ typedef struct Delivery
 	TimestampTz attempted_at;
 } Delivery;
 
+/* A claimed delivery that failed before any HTTP (http.error says why). */
+#define delivery_unsendable(d) ((d)->http.headers == NULL)
+
 extern bool queue_exists(void);
 extern int	queue_claim(MemoryContext context, int limit, int64 *busy_merchants, int nbusy,
 						int lease_ms, int rotation_grace_s, Delivery **claimed);

@@ -215,7 +215,7 @@ paycore_check_notify_url(PG_FUNCTION_ARGS)
 	char	   *url = text_to_cstring(url_text);
 	const char *hint = "Use an absolute http:// or https:// URL without user name or password.";
 
-	if (strlen(url) > NOTIFY_URL_MAX)
+	if (pg_mbstrlen(url) > NOTIFY_URL_MAX)
 		invalid_argument("notify_url", "A notify_url has at most 2048 characters.", hint);
 	switch (inspect_url(url))
 	{

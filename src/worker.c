@@ -41,6 +41,7 @@ PGDLLEXPORT void paycore_worker_main(Datum main_arg);
 static int64 retry_schedule_ms[RETRY_SCHEDULE_MAX];
 static int	nretries = 0;
 static dlist_head in_flight = DLIST_STATIC_INIT(in_flight);
+static List *unsendable = NIL;	/* claimed, failed before HTTP, not yet recorded */
 static MemoryContext delivery_context = NULL;
 static TimestampTz last_expiry = 0;
 
@@ -95,7 +96,7 @@ end_work(void)
 static void
 record_finished(void)
 {
-	List	   *finished = NIL;
+	List	   *finished = unsendable;
 	HttpRequest *request;
 	Delivery  **done;
 	int			ndone;
@@ -107,6 +108,7 @@ record_finished(void)
 		dlist_delete(&delivery->node);
 		finished = lappend(finished, delivery);
 	}
+	unsendable = NIL;
 	if (finished == NIL)
 		return;
 	ndone = list_length(finished);
@@ -151,21 +153,19 @@ busy_merchants(int64 *busy)
 	return nbusy;
 }
 
-/* Returns true when it filled every free slot, so more may be due. */
+/*
+ * One short transaction: close expired orders when a second has passed, and
+ * claim as many due notifications as there are free slots.  Returns true
+ * when it filled every free slot, so that more may be due right away.
+ */
 static bool
 claim_and_send(void)
 {
 	int			free_slots = paycore_max_concurrency - http_in_flight();
-	Delivery  **claimed;
-	int64	   *busy;
-	int			nbusy;
-	int			nclaimed;
-
-	if (free_slots <= 0)
-		return false;
-	claimed = palloc(sizeof(Delivery *) * free_slots);
-	busy = palloc(sizeof(int64) * (http_in_flight() + 1));
-	nbusy = busy_merchants(busy);
+	Delivery  **claimed = palloc(sizeof(Delivery *) * Max(free_slots, 1));
+	int64	   *busy = palloc(sizeof(int64) * (http_in_flight() + 1));
+	int			nbusy = busy_merchants(busy);
+	int			nclaimed = 0;
 
 	begin_work("paycore: claiming webhooks");
 	if (!queue_exists())
@@ -178,17 +178,23 @@ claim_and_send(void)
 		queue_expire_orders();
 		last_expiry = GetCurrentTimestamp();
 	}
-	nclaimed = queue_claim(delivery_context, free_slots, busy, nbusy,
-						   paycore_http_timeout_ms + LEASE_MARGIN_MS,
-						   paycore_secret_rotation_grace_s, claimed);
+	if (free_slots > 0)
+		nclaimed = queue_claim(delivery_context, free_slots, busy, nbusy,
+							   paycore_http_timeout_ms + LEASE_MARGIN_MS,
+							   paycore_secret_rotation_grace_s, claimed);
 	end_work();
 
 	for (int i = 0; i < nclaimed; i++)
 	{
+		if (delivery_unsendable(claimed[i]))
+		{
+			unsendable = lappend(unsendable, claimed[i]);
+			continue;
+		}
 		dlist_push_tail(&in_flight, &claimed[i]->node);
 		http_start(&claimed[i]->http);
 	}
-	return nclaimed == free_slots;
+	return free_slots > 0 && nclaimed == free_slots;
 }
 
 static long

@@ -1,17 +1,22 @@
-CREATE FUNCTION paycore.create_merchant(name text, notify_url text,
-    OUT merchant_id bigint, OUT signing_secret text)
+CREATE FUNCTION paycore.create_merchant(name text, notify_url text)
+RETURNS TABLE (merchant_id bigint, signing_secret text)
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_name      text := paycore._check_text('name', name, 128);
     v_url       text := paycore._check_notify_url(notify_url);
-    v_secret    record := paycore._new_signing_secret();
+    v_secret    record;
 BEGIN
+    IF v_name IS NULL THEN
+        RAISE EXCEPTION 'name must not be null' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    v_secret := paycore._new_signing_secret();
     INSERT INTO paycore.merchants (name, notify_url, signing_secret_encrypted)
     VALUES (v_name, v_url, v_secret.signing_secret_encrypted)
     RETURNING id INTO merchant_id;
     signing_secret := v_secret.signing_secret;
+    RETURN NEXT;
 END;
 $$;
 

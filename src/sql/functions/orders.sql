@@ -9,7 +9,7 @@ DECLARE
     v_out_trade_no  text := paycore._check_reference('out_trade_no', out_trade_no);
     v_amount        bigint := paycore._check_amount('amount', amount);
     v_subject       text := paycore._check_text('subject', subject, 256);
-    v_order         paycore.orders;
+    v_id            bigint;
 BEGIN
     IF merchant_id IS NULL THEN
         RAISE EXCEPTION 'merchant_id must not be null' USING ERRCODE = 'null_value_not_allowed';
@@ -26,6 +26,15 @@ BEGIN
                   DETAIL = format('expires_in is %s.', expires_in),
                   HINT = 'Use an interval from 1 minute to 15 days.';
     END IF;
+
+    -- A retry of a request we already took gets the same answer, even if
+    -- its payment method has been disabled since.
+    v_id := paycore._existing_order(merchant_id, v_out_trade_no, v_amount, currency,
+                                    payment_method, user_id);
+    IF v_id IS NOT NULL THEN
+        RETURN v_id;
+    END IF;
+
     PERFORM FROM paycore.currencies c WHERE c.code = create_order.currency;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'invalid currency'
@@ -56,18 +65,33 @@ BEGIN
     VALUES (create_order.merchant_id, v_out_trade_no, create_order.user_id, v_amount,
             create_order.currency, create_order.payment_method, v_subject, now() + expires_in)
     ON CONFLICT ON CONSTRAINT orders_out_trade_no_key DO NOTHING
-    RETURNING o.* INTO v_order;
-    IF v_order.id IS NOT NULL THEN
-        RETURN v_order.id;
-    END IF;
+    RETURNING o.id INTO v_id;
+    -- Nothing inserted: a concurrent request with the same key committed first.
+    RETURN coalesce(v_id, paycore._existing_order(merchant_id, v_out_trade_no, v_amount, currency,
+                                                  payment_method, user_id));
+END;
+$$;
 
-    -- A retry of a request we already took: same key, same order, same answer.
-    SELECT * INTO STRICT v_order FROM paycore.orders o
-     WHERE o.merchant_id = create_order.merchant_id AND o.out_trade_no = v_out_trade_no;
-    IF v_order.amount <> v_amount OR v_order.currency <> create_order.currency
-       OR v_order.payment_method <> create_order.payment_method
-       OR v_order.user_id IS DISTINCT FROM create_order.user_id THEN
-        RAISE EXCEPTION 'out_trade_no % was already used with different parameters', v_out_trade_no
+-- The id of the order already made under this key, NULL if there is none;
+-- PC002 if it was made with different parameters.
+CREATE FUNCTION paycore._existing_order(merchant_id bigint, out_trade_no text, amount bigint,
+    currency text, payment_method text, user_id bigint)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_order paycore.orders;
+BEGIN
+    SELECT * INTO v_order FROM paycore.orders o
+     WHERE o.merchant_id = _existing_order.merchant_id AND o.out_trade_no = _existing_order.out_trade_no;
+    IF NOT FOUND THEN
+        RETURN NULL;
+    END IF;
+    IF v_order.amount <> amount OR v_order.currency <> currency
+       OR v_order.payment_method <> payment_method
+       OR v_order.user_id IS DISTINCT FROM user_id THEN
+        RAISE EXCEPTION 'out_trade_no % was already used with different parameters', out_trade_no
             USING ERRCODE = 'PC002',
                   DETAIL = format('Order %s has amount %s %s, payment method %s, user %s.',
                                   v_order.id, v_order.amount, v_order.currency,
@@ -133,9 +157,10 @@ BEGIN
                                   v_order.id, v_order.amount, v_order.currency, paid_amount),
                   HINT = 'Investigate the payment with the channel; the order was not changed.';
     END IF;
-    -- Channels resend their callbacks: the same payment again changes nothing.
-    IF v_order.status = 'paid' AND v_order.channel_trade_no = v_channel_no THEN
-        RETURN 'paid';
+    -- Channels resend their callbacks, also after refunds have begun: the
+    -- same payment again changes nothing.
+    IF v_order.paid_at IS NOT NULL AND v_order.channel_trade_no = v_channel_no THEN
+        RETURN v_order.status;
     END IF;
     PERFORM paycore._check_order_transition(v_order.id, v_order.status, 'paid');
     UPDATE paycore.orders o SET status = 'paid', channel_trade_no = v_channel_no, paid_at = now()
