@@ -32,24 +32,7 @@ EXCEPTION WHEN OTHERS THEN
 END
 $$;
 
--- Rows of any paycore table whose text form contains the needle.
-CREATE FUNCTION pg_temp.rows_containing(needle text) RETURNS bigint
-LANGUAGE plpgsql AS $$
-DECLARE
-    t regclass;
-    hits bigint := 0;
-    n bigint;
-BEGIN
-    FOR t IN SELECT c.oid FROM pg_catalog.pg_class c
-              WHERE c.relnamespace = 'paycore'::regnamespace AND c.relkind = 'r'
-    LOOP
-        EXECUTE format('SELECT count(*) FROM %s x WHERE strpos(row_to_json(x)::text, $1) > 0', t)
-            INTO n USING needle;
-        hits := hits + n;
-    END LOOP;
-    RETURN hits;
-END
-$$;
+\ir helpers.psql
 
 SELECT plan(146);
 

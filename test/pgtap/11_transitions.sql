@@ -24,39 +24,7 @@ INSERT INTO legal_order_move VALUES
     ('partially_refunded', 'refunded');
 
 -- An order of 1000 CNY brought into the given status through the API only.
-CREATE TEMP SEQUENCE order_key_seq;
-CREATE FUNCTION pg_temp.order_in(merchant bigint, wanted paycore.order_status) RETURNS bigint
-LANGUAGE plpgsql AS $$
-DECLARE
-    v_key   text := 'T-' || nextval('pg_temp.order_key_seq');
-    v_id    bigint := paycore.create_order(merchant, v_key, 1000, 'CNY', 'card');
-    v_got   paycore.order_status;
-BEGIN
-    CASE wanted
-    WHEN 'pending' THEN
-        NULL;
-    WHEN 'processing' THEN
-        PERFORM paycore.start_payment(v_id);
-    WHEN 'paid' THEN
-        PERFORM paycore.confirm_payment(v_id, 'CH-' || v_key, 1000);
-    WHEN 'failed' THEN
-        PERFORM paycore.fail_payment(v_id, 'card declined');
-    WHEN 'closed' THEN
-        PERFORM paycore.close_order(v_id);
-    WHEN 'partially_refunded' THEN
-        PERFORM paycore.confirm_payment(v_id, 'CH-' || v_key, 1000);
-        PERFORM paycore.complete_refund(paycore.request_refund(v_id, 'R-' || v_key, 400, 'partial'), true);
-    WHEN 'refunded' THEN
-        PERFORM paycore.confirm_payment(v_id, 'CH-' || v_key, 1000);
-        PERFORM paycore.complete_refund(paycore.request_refund(v_id, 'R-' || v_key, 1000, 'full'), true);
-    END CASE;
-    SELECT status INTO v_got FROM paycore.orders WHERE id = v_id;
-    IF v_got IS DISTINCT FROM wanted THEN
-        RAISE EXCEPTION 'test setup: order % is % instead of %', v_id, v_got, wanted;
-    END IF;
-    RETURN v_id;
-END;
-$$;
+\ir helpers.psql
 
 -- The SET list of a direct UPDATE to the given status.  It also supplies
 -- whatever else a row in that status needs (a payment for the paid states,

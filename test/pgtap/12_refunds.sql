@@ -16,39 +16,7 @@ SELECT merchant_id AS m1 FROM paycore.create_merchant('Refund Shop', 'https://sh
 SELECT merchant_id AS m2 FROM paycore.create_merchant('Other Shop', 'https://other.example/notify') \gset
 
 -- An order of 1000 CNY brought into the given status through the API only.
-CREATE TEMP SEQUENCE order_key_seq;
-CREATE FUNCTION pg_temp.order_in(merchant bigint, wanted paycore.order_status) RETURNS bigint
-LANGUAGE plpgsql AS $$
-DECLARE
-    v_key   text := 'T-' || nextval('pg_temp.order_key_seq');
-    v_id    bigint := paycore.create_order(merchant, v_key, 1000, 'CNY', 'card');
-    v_got   paycore.order_status;
-BEGIN
-    CASE wanted
-    WHEN 'pending' THEN
-        NULL;
-    WHEN 'processing' THEN
-        PERFORM paycore.start_payment(v_id);
-    WHEN 'paid' THEN
-        PERFORM paycore.confirm_payment(v_id, 'CH-' || v_key, 1000);
-    WHEN 'failed' THEN
-        PERFORM paycore.fail_payment(v_id, 'card declined');
-    WHEN 'closed' THEN
-        PERFORM paycore.close_order(v_id);
-    WHEN 'partially_refunded' THEN
-        PERFORM paycore.confirm_payment(v_id, 'CH-' || v_key, 1000);
-        PERFORM paycore.complete_refund(paycore.request_refund(v_id, 'R-' || v_key, 400, 'partial'), true);
-    WHEN 'refunded' THEN
-        PERFORM paycore.confirm_payment(v_id, 'CH-' || v_key, 1000);
-        PERFORM paycore.complete_refund(paycore.request_refund(v_id, 'R-' || v_key, 1000, 'full'), true);
-    END CASE;
-    SELECT status INTO v_got FROM paycore.orders WHERE id = v_id;
-    IF v_got IS DISTINCT FROM wanted THEN
-        RAISE EXCEPTION 'test setup: order % is % instead of %', v_id, v_got, wanted;
-    END IF;
-    RETURN v_id;
-END;
-$$;
+\ir helpers.psql
 
 -- The order's money in one comparable line: status, refunded_amount and
 -- pending_refund_amount.
