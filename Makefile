@@ -73,3 +73,7 @@ include $(PGXS)
 
 paycore--1.0.sql: $(SQL_PIECES)
 	cat $^ > $@
+
+bench:
+	bench/run.sh
+.PHONY: bench

@@ -34,11 +34,17 @@ runuser -u postgres -- make -C "$logs/tree" -s installcheck REGRESS= ISOLATION= 
 	PROVE_FLAGS=--timer 2>&1 | tee "$logs/tap.log"
 tap_rc=${PIPESTATUS[0]}
 
-# Each runner prints one line per test file: pg_regress and the isolation
-# tester "name ... ok", prove and pg_prove "path .. ok".
-count() { cat "$logs/suites.log" "$logs/tap.log" | grep -cE "$1"; }
-passed=$(count '\.\.\. ok|^[^ ]+\.(sql|pl) \.+ ok')
-failed=$(count '\.\.\. FAILED|\.\.\. failed|^[^ ]+\.(sql|pl) \.+ (Failed|Dubious|No subtests)')
+# Count test files: pg_regress and the isolation tester print one line per
+# test ("name ... ok" / "... FAILED"); prove and pg_prove end with
+# "Files=N" and list each failed file in their summary ("path (Wstat: ...").
+logs_text() { cat "$logs/suites.log" "$logs/tap.log"; }
+regress_line='^(test +| +)[^ /]+ +\.\.\. '
+regress_passed=$(logs_text | grep -cE "$regress_line"'ok ')
+regress_failed=$(logs_text | grep -cE "$regress_line"'(FAILED|failed)')
+prove_files=$(logs_text | sed -nE 's/^Files=([0-9]+),.*/\1/p' | awk '{n += $1} END {print n + 0}')
+prove_failed=$(logs_text | grep -cE '^[^ ]+\.(sql|pl) +\(Wstat: ')
+passed=$((regress_passed + prove_files - prove_failed))
+failed=$((regress_failed + prove_failed))
 if { [ "$suites_rc" -ne 0 ] || [ "$tap_rc" -ne 0 ]; } && [ "$failed" -eq 0 ]; then
 	failed=1
 fi

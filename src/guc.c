@@ -7,6 +7,7 @@
  */
 #include "postgres.h"
 
+#include "miscadmin.h"
 #include "utils/guc.h"
 
 #include "guc.h"
@@ -72,13 +73,15 @@ paycore_guc_init(void)
 							   GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE,
 							   NULL, NULL, NULL);
 
-	DefineCustomStringVariable("paycore.database",
-							   "Database whose webhook outbox the paycore worker drains.",
-							   NULL,
-							   &paycore_database,
-							   "postgres",
-							   PGC_POSTMASTER, GUC_SUPERUSER_ONLY,
-							   NULL, NULL, NULL);
+	/* only the postmaster may define it, and only a preloaded worker reads it */
+	if (process_shared_preload_libraries_in_progress)
+		DefineCustomStringVariable("paycore.database",
+								   "Database whose webhook outbox the paycore worker drains.",
+								   NULL,
+								   &paycore_database,
+								   "postgres",
+								   PGC_POSTMASTER, GUC_SUPERUSER_ONLY,
+								   NULL, NULL, NULL);
 
 	DefineCustomIntVariable("paycore.http_timeout_ms",
 							"Time a merchant has to answer a webhook with 2xx.",

@@ -46,6 +46,20 @@ row_get_int64(Relation rel, HeapTuple tuple, const char *column)
 	return DatumGetInt64(value);
 }
 
+static bool
+column_changed(Relation rel, HeapTuple old_tuple, HeapTuple new_tuple, int attnum)
+{
+	Form_pg_attribute att = TupleDescAttr(RelationGetDescr(rel), attnum - 1);
+	bool		old_null;
+	bool		new_null;
+	Datum		old_value = heap_getattr(old_tuple, attnum, RelationGetDescr(rel), &old_null);
+	Datum		new_value = heap_getattr(new_tuple, attnum, RelationGetDescr(rel), &new_null);
+
+	if (old_null != new_null)
+		return true;
+	return !old_null && !datum_image_eq(old_value, new_value, att->attbyval, att->attlen);
+}
+
 /* Columns fixed at insert: any change is PC005, whoever makes it. */
 void
 reject_changed_columns(Relation rel, HeapTuple old_tuple, HeapTuple new_tuple,
@@ -53,15 +67,7 @@ reject_changed_columns(Relation rel, HeapTuple old_tuple, HeapTuple new_tuple,
 {
 	for (int i = 0; i < ncolumns; i++)
 	{
-		int			attnum = row_attnum(rel, columns[i]);
-		Form_pg_attribute att = TupleDescAttr(RelationGetDescr(rel), attnum - 1);
-		bool		old_null;
-		bool		new_null;
-		Datum		old_value = heap_getattr(old_tuple, attnum, RelationGetDescr(rel), &old_null);
-		Datum		new_value = heap_getattr(new_tuple, attnum, RelationGetDescr(rel), &new_null);
-
-		if (old_null == new_null &&
-			(old_null || datum_image_eq(old_value, new_value, att->attbyval, att->attlen)))
+		if (!column_changed(rel, old_tuple, new_tuple, row_attnum(rel, columns[i])))
 			continue;
 		ereport(ERROR,
 				errcode(ERRCODE_PAYCORE_IMMUTABLE_COLUMN),
@@ -70,6 +76,26 @@ reject_changed_columns(Relation rel, HeapTuple old_tuple, HeapTuple new_tuple,
 				errdetail("The %s's %s is fixed when the %s is created.", entity, columns[i], entity),
 				errhint("Create a new %s instead.", entity));
 	}
+}
+
+/* Did any column change, other than the ignored ones? */
+bool
+row_changed_except(Relation rel, HeapTuple old_tuple, HeapTuple new_tuple,
+				   const char *const *ignored, int nignored)
+{
+	TupleDesc	tupdesc = RelationGetDescr(rel);
+
+	for (int attnum = 1; attnum <= tupdesc->natts; attnum++)
+	{
+		Form_pg_attribute att = TupleDescAttr(tupdesc, attnum - 1);
+		bool		skip = att->attisdropped;
+
+		for (int i = 0; i < nignored && !skip; i++)
+			skip = strcmp(NameStr(att->attname), ignored[i]) == 0;
+		if (!skip && column_changed(rel, old_tuple, new_tuple, attnum))
+			return true;
+	}
+	return false;
 }
 
 HeapTuple

@@ -9,6 +9,8 @@ extern Datum row_get(Relation rel, HeapTuple tuple, const char *column, bool *is
 extern int64 row_get_int64(Relation rel, HeapTuple tuple, const char *column);
 extern void reject_changed_columns(Relation rel, HeapTuple old_tuple, HeapTuple new_tuple,
 								   const char *entity, const char *const *columns, int ncolumns);
+extern bool row_changed_except(Relation rel, HeapTuple old_tuple, HeapTuple new_tuple,
+							   const char *const *ignored, int nignored);
 extern HeapTuple row_set(Relation rel, HeapTuple tuple, const char *column, Datum value, bool isnull);
 
 #endif

@@ -161,6 +161,11 @@ BEGIN
     -- same payment again changes nothing.
     IF v_order.paid_at IS NOT NULL AND v_order.channel_trade_no = v_channel_no THEN
         RETURN v_order.status;
+    ELSIF v_order.paid_at IS NOT NULL THEN
+        RAISE EXCEPTION 'order % is already paid', v_order.id
+            USING ERRCODE = 'PC001',
+                  DETAIL = format('Order %s was paid by channel payment %s.', v_order.id, v_order.channel_trade_no),
+                  HINT = 'A second payment for one order must be refunded through the channel.';
     END IF;
     PERFORM paycore._check_order_transition(v_order.id, v_order.status, 'paid');
     UPDATE paycore.orders o SET status = 'paid', channel_trade_no = v_channel_no, paid_at = now()
