@@ -30,26 +30,22 @@ queue_exists(void)
 }
 
 /*
- * Leases a row by pushing next_attempt_at past the time its request can
- * take: if the worker dies before recording the result, the row falls due
- * again and is sent again.
+ * Due notifications, oldest first, leaving out those already in flight and
+ * those of merchants with all the slots they may have.  Only the one paycore
+ * worker claims, and it knows what it has in flight, so a claim writes
+ * nothing: no row lock, no lease, no new row version.  A row stays pending
+ * until its result is recorded.
  */
 static const char *claim_sql =
-"WITH due AS ("
-"  SELECT id FROM paycore.notifications"
-"   WHERE status = 'pending' AND next_attempt_at <= pg_catalog.now()"
-"     AND merchant_id <> ALL ($2)"
-"   ORDER BY next_attempt_at"
-"   LIMIT $1"
-"   FOR UPDATE SKIP LOCKED)"
-" UPDATE paycore.notifications n"
-"    SET next_attempt_at = pg_catalog.clock_timestamp() + pg_catalog.make_interval(secs => $3 / 1000.0)"
-"   FROM due, paycore.merchants m"
-"  WHERE n.id = due.id AND m.id = n.merchant_id"
-" RETURNING n.id, n.merchant_id, n.attempts, n.event_id, n.payload::text, m.notify_url,"
-"           m.signing_secret_encrypted,"
-"           CASE WHEN m.secret_rotated_at > pg_catalog.now() - pg_catalog.make_interval(secs => $4)"
-"                THEN m.previous_secret_encrypted END";
+"SELECT n.id, n.merchant_id, n.attempts, n.event_id, n.payload::text, m.notify_url,"
+"       m.signing_secret_encrypted,"
+"       CASE WHEN m.secret_rotated_at > pg_catalog.now() - pg_catalog.make_interval(secs => $4)"
+"            THEN m.previous_secret_encrypted END"
+"  FROM paycore.notifications n JOIN paycore.merchants m ON m.id = n.merchant_id"
+" WHERE n.status = 'pending' AND n.next_attempt_at <= pg_catalog.now()"
+"   AND n.id <> ALL ($3) AND n.merchant_id <> ALL ($2)"
+" ORDER BY n.next_attempt_at"
+" LIMIT $1";
 
 /*
  * A merchant whose secret cannot be decrypted (a changed encryption key, a
@@ -123,23 +119,33 @@ delivery_from_row(MemoryContext context, int row, int64 now_unix)
 	return delivery;
 }
 
-/* Claims up to limit due notifications of merchants not in busy_merchants. */
-int
-queue_claim(MemoryContext context, int limit, int64 *busy_merchants, int nbusy,
-			int lease_ms, int rotation_grace_s, Delivery **claimed)
+static Datum
+int8_array(const int64 *values, int n)
 {
-	Oid			argtypes[4] = {INT4OID, INT8ARRAYOID, INT4OID, INT4OID};
-	Datum	   *busy = palloc(sizeof(Datum) * Max(nbusy, 1));
+	Datum	   *elems = palloc(sizeof(Datum) * Max(n, 1));
+
+	for (int i = 0; i < n; i++)
+		elems[i] = Int64GetDatum(values[i]);
+	return PointerGetDatum(construct_array(elems, n, INT8OID, sizeof(int64), true, TYPALIGN_DOUBLE));
+}
+
+/*
+ * Claims up to limit due notifications, except those in flight and those of
+ * merchants in busy_merchants.
+ */
+int
+queue_claim(MemoryContext context, int limit, const int64 *busy_merchants, int nbusy,
+			const int64 *in_flight_ids, int nin_flight, int rotation_grace_s, Delivery **claimed)
+{
+	Oid			argtypes[4] = {INT4OID, INT8ARRAYOID, INT8ARRAYOID, INT4OID};
 	Datum		values[4];
 	TimestampTz now = GetCurrentTimestamp();
 	int64		now_unix = (now / USECS_PER_SEC) + (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY;
 	SPIPlanPtr	plan = saved_plan(&claim_plan, claim_sql, 4, argtypes);
 
-	for (int i = 0; i < nbusy; i++)
-		busy[i] = Int64GetDatum(busy_merchants[i]);
 	values[0] = Int32GetDatum(limit);
-	values[1] = PointerGetDatum(construct_array(busy, nbusy, INT8OID, sizeof(int64), true, TYPALIGN_DOUBLE));
-	values[2] = Int32GetDatum(lease_ms);
+	values[1] = int8_array(busy_merchants, nbusy);
+	values[2] = int8_array(in_flight_ids, nin_flight);
 	values[3] = Int32GetDatum(rotation_grace_s);
 	run_plan(plan, values, NULL, false, 0);
 	for (uint64 row = 0; row < SPI_processed; row++)
@@ -198,8 +204,9 @@ delivered(const Delivery *delivery)
 }
 
 void
-queue_record(Delivery **done, int ndone, const int64 *retry_schedule_ms, int nretries)
+queue_record(List *finished, const int64 *retry_schedule_ms, int nretries)
 {
+	int			ndone = list_length(finished);
 	Oid			argtypes[6] = {INT8ARRAYOID, INT4ARRAYOID, TEXTARRAYOID, FLOAT8ARRAYOID,
 	TIMESTAMPTZARRAYOID, INT8ARRAYOID};
 	Datum		values[6];
@@ -214,7 +221,7 @@ queue_record(Delivery **done, int ndone, const int64 *retry_schedule_ms, int nre
 	}
 	for (int i = 0; i < ndone; i++)
 	{
-		const Delivery *d = done[i];
+		const Delivery *d = list_nth(finished, i);
 		int			failures = d->attempts + 1;
 
 		cols[0][i] = Int64GetDatum(d->notification_id);

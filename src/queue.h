@@ -2,6 +2,7 @@
 #define PAYCORE_QUEUE_H
 
 #include "lib/ilist.h"
+#include "nodes/pg_list.h"
 
 #include "http.h"
 
@@ -20,9 +21,10 @@ typedef struct Delivery
 #define delivery_unsendable(d) ((d)->http.headers == NULL)
 
 extern bool queue_exists(void);
-extern int	queue_claim(MemoryContext context, int limit, int64 *busy_merchants, int nbusy,
-						int lease_ms, int rotation_grace_s, Delivery **claimed);
-extern void queue_record(Delivery **done, int ndone, const int64 *retry_schedule_ms, int nretries);
+extern int	queue_claim(MemoryContext context, int limit, const int64 *busy_merchants, int nbusy,
+						const int64 *in_flight_ids, int nin_flight, int rotation_grace_s,
+						Delivery **claimed);
+extern void queue_record(List *finished, const int64 *retry_schedule_ms, int nretries);
 extern void queue_expire_orders(void);
 extern void delivery_free(Delivery *delivery);
 

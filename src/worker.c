@@ -35,8 +35,6 @@ PGDLLEXPORT void paycore_worker_main(Datum main_arg);
 
 /* How often, at most, the worker looks for due retries and expired orders. */
 #define POLL_INTERVAL_MS 1000
-/* A leased row falls due again this long after its request's timeout. */
-#define LEASE_MARGIN_MS 5000
 
 static int64 retry_schedule_ms[RETRY_SCHEDULE_MAX];
 static int	nretries = 0;
@@ -93,14 +91,51 @@ end_work(void)
 	pgstat_report_activity(STATE_IDLE, NULL);
 }
 
-static void
-record_finished(void)
+/*
+ * What is in flight: the notification ids, which the next claim leaves out,
+ * and the merchants that hold their share of the slots.  A merchant whose
+ * endpoint hangs may hold at most half of the slots, so that the others'
+ * webhooks still flow while its requests time out.
+ */
+static int
+in_flight_ids(int64 *ids, int64 *busy, int *nbusy)
+{
+	int			cap = Max(1, paycore_max_concurrency / 2);
+	int64	   *merchants = palloc(sizeof(int64) * (http_in_flight() + 1));
+	int			n = 0;
+	dlist_iter	iter;
+
+	dlist_foreach(iter, &in_flight)
+	{
+		Delivery   *d = dlist_container(Delivery, node, iter.cur);
+
+		ids[n] = d->notification_id;
+		merchants[n++] = d->merchant_id;
+	}
+	*nbusy = 0;
+	for (int i = 0; i < n; i++)
+	{
+		int			count = 0;
+		bool		listed = false;
+
+		for (int j = 0; j < *nbusy && !listed; j++)
+			listed = busy[j] == merchants[i];
+		for (int j = 0; j < n && !listed; j++)
+			count += merchants[j] == merchants[i];
+		if (!listed && count >= cap)
+			busy[(*nbusy)++] = merchants[i];
+	}
+	return n;
+}
+
+/* Deliveries whose attempt is over, to be recorded in this pass. */
+static List *
+take_finished(void)
 {
 	List	   *finished = unsendable;
 	HttpRequest *request;
-	Delivery  **done;
-	int			ndone;
 
+	unsendable = NIL;
 	while ((request = http_take_done()) != NULL)
 	{
 		Delivery   *delivery = request->owner;
@@ -108,82 +143,47 @@ record_finished(void)
 		dlist_delete(&delivery->node);
 		finished = lappend(finished, delivery);
 	}
-	unsendable = NIL;
-	if (finished == NIL)
-		return;
-	ndone = list_length(finished);
-	done = palloc(sizeof(Delivery *) * ndone);
-	for (int i = 0; i < ndone; i++)
-		done[i] = list_nth(finished, i);
-
-	begin_work("paycore: recording webhook results");
-	queue_record(done, ndone, retry_schedule_ms, nretries);
-	end_work();
-	for (int i = 0; i < ndone; i++)
-		delivery_free(done[i]);
+	return finished;
 }
 
 /*
- * A merchant whose endpoint hangs may hold at most half of the slots, so
- * that the others' webhooks still flow while its requests time out.
- */
-static int
-busy_merchants(int64 *busy)
-{
-	int			cap = Max(1, paycore_max_concurrency / 2);
-	int			nbusy = 0;
-	dlist_iter	iter;
-
-	dlist_foreach(iter, &in_flight)
-	{
-		Delivery   *d = dlist_container(Delivery, node, iter.cur);
-		int			count = 0;
-		dlist_iter	other;
-		bool		listed = false;
-
-		for (int i = 0; i < nbusy && !listed; i++)
-			listed = busy[i] == d->merchant_id;
-		if (listed)
-			continue;
-		dlist_foreach(other, &in_flight)
-			count += dlist_container(Delivery, node, other.cur)->merchant_id == d->merchant_id;
-		if (count >= cap)
-			busy[nbusy++] = d->merchant_id;
-	}
-	return nbusy;
-}
-
-/*
- * One short transaction: close expired orders when a second has passed, and
- * claim as many due notifications as there are free slots.  Returns true
- * when it filled every free slot, so that more may be due right away.
+ * One short transaction a pass: record the attempts that ended, close
+ * expired orders when a second has passed, and claim as many due
+ * notifications as there are free slots.  Its commit need not wait for the
+ * WAL flush (see paycore_worker_main).  Returns true when it filled every
+ * free slot, so that more may be due right away.
  */
 static bool
-claim_and_send(void)
+run_pass(void)
 {
+	List	   *finished = take_finished();
 	int			free_slots = paycore_max_concurrency - http_in_flight();
 	Delivery  **claimed = palloc(sizeof(Delivery *) * Max(free_slots, 1));
+	int64	   *ids = palloc(sizeof(int64) * (http_in_flight() + 1));
 	int64	   *busy = palloc(sizeof(int64) * (http_in_flight() + 1));
-	int			nbusy = busy_merchants(busy);
+	int			nbusy;
+	int			nids = in_flight_ids(ids, busy, &nbusy);
 	int			nclaimed = 0;
+	ListCell   *lc;
 
-	begin_work("paycore: claiming webhooks");
-	if (!queue_exists())
+	begin_work("paycore: delivering webhooks");
+	if (queue_exists())
 	{
-		end_work();
-		return false;
+		if (finished != NIL)
+			queue_record(finished, retry_schedule_ms, nretries);
+		if (TimestampDifferenceExceeds(last_expiry, GetCurrentTimestamp(), POLL_INTERVAL_MS))
+		{
+			queue_expire_orders();
+			last_expiry = GetCurrentTimestamp();
+		}
+		if (free_slots > 0)
+			nclaimed = queue_claim(delivery_context, free_slots, busy, nbusy, ids, nids,
+								   paycore_secret_rotation_grace_s, claimed);
 	}
-	if (TimestampDifferenceExceeds(last_expiry, GetCurrentTimestamp(), POLL_INTERVAL_MS))
-	{
-		queue_expire_orders();
-		last_expiry = GetCurrentTimestamp();
-	}
-	if (free_slots > 0)
-		nclaimed = queue_claim(delivery_context, free_slots, busy, nbusy,
-							   paycore_http_timeout_ms + LEASE_MARGIN_MS,
-							   paycore_secret_rotation_grace_s, claimed);
 	end_work();
 
+	foreach(lc, finished)
+		delivery_free(lfirst(lc));
 	for (int i = 0; i < nclaimed; i++)
 	{
 		if (delivery_unsendable(claimed[i]))
@@ -241,6 +241,13 @@ paycore_worker_main(Datum main_arg)
 	BackgroundWorkerUnblockSignals();
 	BackgroundWorkerInitializeConnection(paycore_database, NULL, 0);
 	pgstat_report_appname("paycore worker");
+	/*
+	 * The worker's commits may be lost in a crash without harm: a result
+	 * that did not reach the disk leaves its row pending, and the row is
+	 * sent again (at least once).  Not waiting for the WAL flush keeps a
+	 * pass short.
+	 */
+	SetConfigOption("synchronous_commit", "off", PGC_SUSET, PGC_S_OVERRIDE);
 
 	worker_state_attach();
 	http_init();
@@ -265,8 +272,7 @@ paycore_worker_main(Datum main_arg)
 		MemoryContextReset(pass_context);
 		MemoryContextSwitchTo(pass_context);
 
-		record_finished();
-		more_due = claim_and_send();
+		more_due = run_pass();
 		worker_state_set_in_flight(http_in_flight());
 		wait_for_work(pass_context, wait_timeout(more_due));
 	}

@@ -1,6 +1,9 @@
 -- The transactional outbox: rows are written by the C transition triggers in
 -- the same transaction as the change, and drained by paycore's background
 -- worker (src/worker.c).  A logged table: a crash never loses a committed event.
+-- A row stays pending until the result of its attempt is recorded, so a row
+-- whose request was in flight when the server stopped is sent again: delivery
+-- is at least once.
 CREATE TABLE paycore.notifications (
     id                  bigserial PRIMARY KEY,
     event_id            text NOT NULL UNIQUE,
@@ -11,9 +14,7 @@ CREATE TABLE paycore.notifications (
     payload             jsonb NOT NULL,
     status              paycore.notification_status NOT NULL DEFAULT 'pending',
     attempts            integer NOT NULL DEFAULT 0 CHECK (attempts >= 0),
-    -- For a pending row: when it is due.  A row being delivered is leased:
-    -- its next_attempt_at is pushed past the HTTP timeout, so that after a
-    -- crash it becomes due again and is sent again (at-least-once).
+    -- For a pending row: when it is due.
     next_attempt_at     timestamptz NOT NULL DEFAULT pg_catalog.now(),
     last_status_code    integer,
     last_error          text,
@@ -23,14 +24,19 @@ CREATE TABLE paycore.notifications (
 );
 
 CREATE INDEX notifications_due_idx ON paycore.notifications (next_attempt_at) WHERE status = 'pending';
-CREATE INDEX notifications_merchant_idx ON paycore.notifications (merchant_id, status);
+-- What is still open per merchant; delivered rows, the bulk, stay out of it.
+CREATE INDEX notifications_open_idx ON paycore.notifications (merchant_id, status) WHERE status <> 'delivered';
 
 SELECT pg_catalog.pg_extension_config_dump('paycore.notifications', '');
 SELECT pg_catalog.pg_extension_config_dump('paycore.notifications_id_seq', '');
 
+-- A log written only by the worker, in the transaction that records the
+-- attempt on its notification.  No foreign key: its check would lock each
+-- notification row once more on the webhook path, and notifications are
+-- never deleted.
 CREATE TABLE paycore.delivery_attempts (
     id                  bigserial PRIMARY KEY,
-    notification_id     bigint NOT NULL REFERENCES paycore.notifications (id),
+    notification_id     bigint NOT NULL,
     attempted_at        timestamptz NOT NULL,
     status_code         integer,
     error               text,
