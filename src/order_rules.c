@@ -152,14 +152,18 @@ order_event(int status)
 	}
 }
 
-/* After a status change: the audit row and the merchant's notification. */
+/* After an UPDATE that changed the status: the audit row and the merchant's notification. */
 void
 record_order_change(Relation rel, HeapTuple old_tuple, HeapTuple new_tuple)
 {
 	StringInfoData detail;
 	int64		id = row_get_int64(rel, new_tuple, "id");
+	int			from = order_status(rel, old_tuple);
 	int			to = order_status(rel, new_tuple);
 	const char *event = order_event(to);
+
+	if (from == to)
+		return;
 
 	initStringInfo(&detail);
 	appendStringInfoChar(&detail, '{');
@@ -169,8 +173,7 @@ record_order_change(Relation rel, HeapTuple old_tuple, HeapTuple new_tuple)
 	json_add_text(&detail, "failure_reason", text_column(rel, new_tuple, "failure_reason"));
 	appendStringInfoChar(&detail, '}');
 
-	audit_transition("order", id, order_machine.labels[order_status(rel, old_tuple)],
-					 order_machine.labels[to], detail.data);
+	audit_transition("order", id, order_machine.labels[from], order_machine.labels[to], detail.data);
 	if (event)
 		enqueue_event(event, id, 0);
 }

@@ -109,7 +109,7 @@ check_refund_update(Relation rel, HeapTuple old_tuple, HeapTuple new_tuple)
 }
 
 /*
- * After a refund completes: a success moves its amount from pending to
+ * After an UPDATE that completed a refund: a success moves its amount from pending to
  * refunded on the order (and the order's status with it), a failure frees
  * it; then the audit row and the merchant's notification.
  */
@@ -118,11 +118,14 @@ settle_refund(Relation rel, HeapTuple old_tuple, HeapTuple new_tuple)
 {
 	int64		refund_id = row_get_int64(rel, new_tuple, "id");
 	int64		amount = row_get_int64(rel, new_tuple, "amount");
+	int			from = refund_status(rel, old_tuple);
 	int			to = refund_status(rel, new_tuple);
 	OrderMoney	order;
 	RefundSums	sums;
 	StringInfoData detail;
 
+	if (from == to)
+		return;
 	SPI_connect();
 	ledger_lock_order(row_get_int64(rel, new_tuple, "order_id"), &order);
 	ledger_refund_sums(order.id, &sums);
@@ -140,8 +143,7 @@ settle_refund(Relation rel, HeapTuple old_tuple, HeapTuple new_tuple)
 	json_add_int64(&detail, "amount", amount);
 	json_add_int64(&detail, "order_refunded_amount", order.refunded_amount);
 	appendStringInfoChar(&detail, '}');
-	audit_transition("refund", refund_id,
-					 refund_machine.labels[refund_status(rel, old_tuple)],
-					 refund_machine.labels[to], detail.data);
+	audit_transition("refund", refund_id, refund_machine.labels[from], refund_machine.labels[to],
+					 detail.data);
 	enqueue_event(to == REFUND_SUCCEEDED ? "refund.succeeded" : "refund.failed", order.id, refund_id);
 }

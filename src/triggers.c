@@ -33,7 +33,7 @@ paycore_orders_guard(PG_FUNCTION_ARGS)
 	return PointerGetDatum(check_order_update(td->tg_relation, td->tg_trigtuple, td->tg_newtuple));
 }
 
-/* SQL function: paycore._orders_changed() -- AFTER UPDATE OF status ON paycore.orders */
+/* SQL function: paycore._orders_changed() -- AFTER UPDATE ON paycore.orders */
 PG_FUNCTION_INFO_V1(paycore_orders_changed);
 Datum
 paycore_orders_changed(PG_FUNCTION_ARGS)
@@ -64,7 +64,7 @@ paycore_refunds_guard(PG_FUNCTION_ARGS)
 	return PointerGetDatum(check_refund_update(td->tg_relation, td->tg_trigtuple, td->tg_newtuple));
 }
 
-/* SQL function: paycore._refunds_changed() -- AFTER UPDATE OF status ON paycore.refunds */
+/* SQL function: paycore._refunds_changed() -- AFTER UPDATE ON paycore.refunds */
 PG_FUNCTION_INFO_V1(paycore_refunds_changed);
 Datum
 paycore_refunds_changed(PG_FUNCTION_ARGS)

@@ -10,6 +10,10 @@ DECLARE
     v_amount        bigint := paycore._check_amount('amount', amount);
     v_subject       text := paycore._check_text('subject', subject, 256);
     v_id            bigint;
+    v_currency_ok   boolean;
+    v_method_ok     boolean;
+    v_merchant_ok   boolean;
+    v_user_ok       boolean;
 BEGIN
     IF merchant_id IS NULL THEN
         RAISE EXCEPTION 'merchant_id must not be null' USING ERRCODE = 'null_value_not_allowed';
@@ -35,29 +39,28 @@ BEGIN
         RETURN v_id;
     END IF;
 
-    PERFORM FROM paycore.currencies c WHERE c.code = create_order.currency;
-    IF NOT FOUND THEN
+    -- One look at everything the new order refers to.
+    SELECT EXISTS (SELECT FROM paycore.currencies c WHERE c.code = create_order.currency),
+           EXISTS (SELECT FROM paycore.payment_methods pm
+                    WHERE pm.code = create_order.payment_method AND pm.enabled),
+           EXISTS (SELECT FROM paycore.merchants m WHERE m.id = create_order.merchant_id),
+           create_order.user_id IS NULL
+           OR EXISTS (SELECT FROM paycore.users u WHERE u.id = create_order.user_id)
+      INTO v_currency_ok, v_method_ok, v_merchant_ok, v_user_ok;
+    IF NOT v_currency_ok THEN
         RAISE EXCEPTION 'invalid currency'
             USING ERRCODE = 'invalid_parameter_value',
                   DETAIL = format('%L is not a currency known to paycore.', currency),
                   HINT = 'Use an ISO 4217 code listed in paycore.currencies.';
-    END IF;
-    PERFORM FROM paycore.payment_methods pm WHERE pm.code = create_order.payment_method AND pm.enabled;
-    IF NOT FOUND THEN
+    ELSIF NOT v_method_ok THEN
         RAISE EXCEPTION 'invalid payment_method'
             USING ERRCODE = 'invalid_parameter_value',
                   DETAIL = format('%L is not an enabled payment method.', payment_method),
                   HINT = 'Use a code of an enabled row of paycore.payment_methods.';
-    END IF;
-    PERFORM FROM paycore.merchants m WHERE m.id = create_order.merchant_id;
-    IF NOT FOUND THEN
+    ELSIF NOT v_merchant_ok THEN
         RAISE EXCEPTION 'merchant % not found', merchant_id USING ERRCODE = 'no_data_found';
-    END IF;
-    IF user_id IS NOT NULL THEN
-        PERFORM FROM paycore.users u WHERE u.id = create_order.user_id;
-        IF NOT FOUND THEN
-            RAISE EXCEPTION 'user % not found', user_id USING ERRCODE = 'no_data_found';
-        END IF;
+    ELSIF NOT v_user_ok THEN
+        RAISE EXCEPTION 'user % not found', user_id USING ERRCODE = 'no_data_found';
     END IF;
 
     INSERT INTO paycore.orders AS o (merchant_id, out_trade_no, user_id, amount, currency,
