@@ -31,22 +31,22 @@ BEGIN
                   HINT = 'Use an interval from 1 minute to 15 days.';
     END IF;
 
-    -- A retry of a request we already took gets the same answer, even if
-    -- its payment method has been disabled since.
-    v_id := paycore._existing_order(merchant_id, v_out_trade_no, v_amount, currency,
-                                    payment_method, user_id);
-    IF v_id IS NOT NULL THEN
-        RETURN v_id;
-    END IF;
-
-    -- One look at everything the new order refers to.
-    SELECT EXISTS (SELECT FROM paycore.currencies c WHERE c.code = create_order.currency),
+    -- One look at the key and at everything the new order refers to.
+    SELECT (SELECT o.id FROM paycore.orders o
+             WHERE o.merchant_id = create_order.merchant_id AND o.out_trade_no = v_out_trade_no),
+           EXISTS (SELECT FROM paycore.currencies c WHERE c.code = create_order.currency),
            EXISTS (SELECT FROM paycore.payment_methods pm
                     WHERE pm.code = create_order.payment_method AND pm.enabled),
            EXISTS (SELECT FROM paycore.merchants m WHERE m.id = create_order.merchant_id),
            create_order.user_id IS NULL
            OR EXISTS (SELECT FROM paycore.users u WHERE u.id = create_order.user_id)
-      INTO v_currency_ok, v_method_ok, v_merchant_ok, v_user_ok;
+      INTO v_id, v_currency_ok, v_method_ok, v_merchant_ok, v_user_ok;
+    -- A retry of a request we already took gets the same answer, even if
+    -- its payment method has been disabled since.
+    IF v_id IS NOT NULL THEN
+        RETURN paycore._existing_order(merchant_id, v_out_trade_no, v_amount, currency,
+                                       payment_method, user_id);
+    END IF;
     IF NOT v_currency_ok THEN
         RAISE EXCEPTION 'invalid currency'
             USING ERRCODE = 'invalid_parameter_value',
