@@ -5,6 +5,7 @@
 #include "postgres.h"
 
 #include "executor/spi.h"
+#include "nodes/parsenodes.h"
 
 #include "spi_util.h"
 
@@ -15,7 +16,11 @@ saved_plan(SPIPlanPtr *cache, const char *sql, int nargs, Oid *argtypes)
 
 	if (*cache != NULL)
 		return *cache;
-	plan = SPI_prepare(sql, nargs, argtypes);
+	/*
+	 * Generic plans: these queries look rows up by key, and re-planning them
+	 * for each call's parameters cost more than running them.
+	 */
+	plan = SPI_prepare_cursor(sql, nargs, argtypes, CURSOR_OPT_GENERIC_PLAN);
 	if (plan == NULL)
 		elog(ERROR, "paycore: SPI_prepare failed for \"%s\": %s",
 			 sql, SPI_result_code_string(SPI_result));

@@ -20,6 +20,7 @@ typedef struct WorkerState
 {
 	slock_t		mutex;
 	pid_t		pid;			/* 0 while no worker runs */
+	Oid			database;		/* the database it serves */
 	Latch	   *latch;
 	int			in_flight;
 } WorkerState;
@@ -52,6 +53,7 @@ startup_shmem(void)
 	{
 		SpinLockInit(&state->mutex);
 		state->pid = 0;
+		state->database = InvalidOid;
 		state->latch = NULL;
 		state->in_flight = 0;
 	}
@@ -73,6 +75,7 @@ detach(int code, Datum arg)
 {
 	SpinLockAcquire(&state->mutex);
 	state->pid = 0;
+	state->database = InvalidOid;
 	state->latch = NULL;
 	state->in_flight = 0;
 	SpinLockRelease(&state->mutex);
@@ -83,6 +86,7 @@ worker_state_attach(void)
 {
 	SpinLockAcquire(&state->mutex);
 	state->pid = MyProcPid;
+	state->database = MyDatabaseId;
 	state->latch = MyLatch;
 	state->in_flight = 0;
 	SpinLockRelease(&state->mutex);
@@ -105,7 +109,9 @@ wake_worker(void)
 	if (state == NULL)
 		return;
 	SpinLockAcquire(&state->mutex);
-	latch = state->latch;
+	/* commits in databases the worker does not serve are none of its business */
+	if (state->database == MyDatabaseId)
+		latch = state->latch;
 	SpinLockRelease(&state->mutex);
 	if (latch)
 		SetLatch(latch);
