@@ -28,7 +28,10 @@ if ! pg_lsclusters -h | awk '{print $1"/"$2}' | grep -qx "15/$cluster"; then
 	chown postgres: "$key_conf"
 	chmod 600 "$key_conf"
 fi
-pg_ctlcluster 15 "$cluster" status >/dev/null 2>&1 || pg_ctlcluster 15 "$cluster" start
+# Restart rather than start: a preloaded library is read only at server
+# start, and the build above may have installed a new one.
+pg_ctlcluster 15 "$cluster" status >/dev/null 2>&1 && pg_ctlcluster 15 "$cluster" stop
+pg_ctlcluster 15 "$cluster" start
 
 # A merchant's endpoint: logs each webhook and checks its signature.
 if ! python3 -c "import socket; socket.create_connection(('127.0.0.1', $receiver_port), 1)" 2>/dev/null; then

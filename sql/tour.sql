@@ -152,7 +152,7 @@ SELECT id, out_trade_no, amount, currency, status, failure_reason,
 -- A failed order stays failed.
 SELECT paycore.confirm_payment(o.id, 'CH-late', 500) FROM paycore.get_order(1, 'T-20240101-0002') o;
 \echo :LAST_ERROR_SQLSTATE
-SELECT paycore.create_order(1, 'T-20240101-0004', 100, 'XXX', 'card');
+SELECT paycore.create_order(1, 'T-20240101-0004', 100, 'ZZZ', 'card');
 \echo :LAST_ERROR_SQLSTATE
 SELECT paycore.create_order(1, 'T-20240101-0004', 0, 'CNY', 'card');
 \echo :LAST_ERROR_SQLSTATE

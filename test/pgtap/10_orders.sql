@@ -96,8 +96,8 @@ SELECT throws_ok(format($$SELECT paycore.create_order(%s, 'bad-amount', NULL, 'C
                  '22004', NULL, 'NULL amount is 22004');
 
 -- currency: a code of paycore.currencies
-SELECT throws_ok(format($$SELECT paycore.create_order(%s, 'bad-cur', 100, 'XXX', 'card')$$, :m1),
-                 '22023', 'invalid currency', 'unknown currency XXX is 22023');
+SELECT throws_ok(format($$SELECT paycore.create_order(%s, 'bad-cur', 100, 'ZZZ', 'card')$$, :m1),
+                 '22023', 'invalid currency', 'unknown currency ZZZ is 22023');
 SELECT throws_ok(format($$SELECT paycore.create_order(%s, 'bad-cur', 100, 'usd', 'card')$$, :m1),
                  '22023', 'invalid currency', 'lower-case usd is not a listed code: 22023');
 SELECT throws_ok(format($$SELECT paycore.create_order(%s, 'bad-cur', 100, '', 'card')$$, :m1),
