@@ -184,11 +184,16 @@ run_pass(void)
 
 	foreach(lc, finished)
 		delivery_free(lfirst(lc));
+	list_free(finished);		/* it may hold last pass's unsendable ones */
 	for (int i = 0; i < nclaimed; i++)
 	{
 		if (delivery_unsendable(claimed[i]))
 		{
+			/* recorded in the next pass, so the list must outlive this one */
+			MemoryContext old = MemoryContextSwitchTo(delivery_context);
+
 			unsendable = lappend(unsendable, claimed[i]);
+			MemoryContextSwitchTo(old);
 			continue;
 		}
 		dlist_push_tail(&in_flight, &claimed[i]->node);
