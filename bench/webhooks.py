@@ -69,7 +69,7 @@ def worker_pid(conn):
 # --- the queue and nginx's log ----------------------------------------------
 
 def wait_drained(conn, timeout):
-    """Until no notification is pending (leased ones count as pending)."""
+    """Until no notification is pending (those in flight are still pending)."""
     start = time.time()
     checked = start
     while one(conn, "SELECT EXISTS (SELECT FROM paycore.notifications WHERE status = 'pending')"):
@@ -284,8 +284,8 @@ def claim_statement(source):
 
 def claim_arguments(types):
     """$1 is the batch size (32, paycore.max_concurrency's default); arrays
-    (busy merchants, ids in flight) are empty; any other integer (a lease or
-    a grace period, in ms or s) is a day's worth, long enough for any unit."""
+    (busy merchants, ids in flight) are empty; any other integer (the
+    rotation grace period, in s) is a day's worth, long enough for any unit."""
     args = []
     for i, t in enumerate(types):
         if i == 0:
