@@ -64,7 +64,7 @@ static bool callback_registered = false;
 #define PGP_OPTIONS "cipher-algo=aes256"
 
 static void
-forget_pgcrypto_oids(Datum arg, int cacheid, uint32 hashvalue)
+forget_pgcrypto_oids(Datum arg pg_attribute_unused(), int cacheid pg_attribute_unused(), uint32 hashvalue pg_attribute_unused())
 {
 	memset(pgcrypto_oids, 0, sizeof(pgcrypto_oids));
 }

@@ -26,7 +26,7 @@ int			paycore_secret_rotation_grace_s = 24 * 60 * 60;
 #define DEFAULT_RETRY_SCHEDULE "15s,15s,30s,3min,10min,20min,30min,30min,30min,1h,3h,3h,3h,6h,6h"
 
 static bool
-check_retry_schedule(char **newval, void **extra, GucSource source)
+check_retry_schedule(char **newval, void **extra pg_attribute_unused(), GucSource source pg_attribute_unused())
 {
 	char	   *problem = NULL;
 

@@ -42,7 +42,8 @@ static int	nidle = 0;
 static int	idle_capacity = 0;
 
 static int
-watch_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
+watch_socket(CURL *easy pg_attribute_unused(), curl_socket_t fd, int what, void *userp pg_attribute_unused(),
+			 void *socketp pg_attribute_unused())
 {
 	for (int i = 0; i < nsockets; i++)
 	{
@@ -68,7 +69,7 @@ watch_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
 }
 
 static int
-set_timer(CURLM *m, long timeout_ms, void *userp)
+set_timer(CURLM *m pg_attribute_unused(), long timeout_ms, void *userp pg_attribute_unused())
 {
 	timer_deadline = timeout_ms < 0 ? 0
 		: TimestampTzPlusMilliseconds(GetCurrentTimestamp(), timeout_ms);
@@ -76,7 +77,7 @@ set_timer(CURLM *m, long timeout_ms, void *userp)
 }
 
 static size_t
-discard_response(char *data, size_t size, size_t nmemb, void *userp)
+discard_response(char *data pg_attribute_unused(), size_t size, size_t nmemb, void *userp)
 {
 	HttpRequest *request = userp;
 

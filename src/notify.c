@@ -19,7 +19,7 @@ static SPIPlanPtr enqueue_plan = NULL;
 static bool wake_at_commit = false;
 
 static void
-wake_on_commit(XactEvent event, void *arg)
+wake_on_commit(XactEvent event, void *arg pg_attribute_unused())
 {
 	if (event == XACT_EVENT_COMMIT && wake_at_commit)
 		wake_worker();

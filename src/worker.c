@@ -237,7 +237,7 @@ wait_for_work(MemoryContext pass_context, long timeout)
 }
 
 void
-paycore_worker_main(Datum main_arg)
+paycore_worker_main(Datum main_arg pg_attribute_unused())
 {
 	MemoryContext pass_context;
 

@@ -71,7 +71,7 @@ worker_state_request(void)
 }
 
 static void
-detach(int code, Datum arg)
+detach(int code pg_attribute_unused(), Datum arg pg_attribute_unused())
 {
 	SpinLockAcquire(&state->mutex);
 	state->pid = 0;
