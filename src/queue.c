@@ -120,13 +120,26 @@ delivery_from_row(MemoryContext context, int row, int64 now_unix)
 }
 
 static Datum
+array_of(Datum *elems, bool *nulls, int n, Oid type)
+{
+	int16		typlen;
+	bool		typbyval;
+	char		typalign;
+	int			dims[1] = {n};
+	int			lbs[1] = {1};
+
+	get_typlenbyvalalign(type, &typlen, &typbyval, &typalign);
+	return PointerGetDatum(construct_md_array(elems, nulls, 1, dims, lbs, type, typlen, typbyval, typalign));
+}
+
+static Datum
 int8_array(const int64 *values, int n)
 {
 	Datum	   *elems = palloc(sizeof(Datum) * Max(n, 1));
 
 	for (int i = 0; i < n; i++)
 		elems[i] = Int64GetDatum(values[i]);
-	return PointerGetDatum(construct_array(elems, n, INT8OID, sizeof(int64), true, TYPALIGN_DOUBLE));
+	return array_of(elems, NULL, n, INT8OID);
 }
 
 /*
@@ -186,18 +199,6 @@ static const char *record_sql =
 "   FROM result r"
 "  WHERE n.id = r.id";
 
-static Datum
-array_of(Datum *elems, bool *nulls, int n, Oid type)
-{
-	int16		typlen;
-	bool		typbyval;
-	char		typalign;
-	int			dims[1] = {n};
-	int			lbs[1] = {1};
-
-	get_typlenbyvalalign(type, &typlen, &typbyval, &typalign);
-	return PointerGetDatum(construct_md_array(elems, nulls, 1, dims, lbs, type, typlen, typbyval, typalign));
-}
 
 static bool
 delivered(const Delivery *delivery)

@@ -32,13 +32,19 @@ invalid_argument(const char *argname, const char *detail, const char *hint)
 	pg_unreachable();
 }
 
-text *
-required_text_arg(FunctionCallInfo fcinfo, int argno, const char *argname)
+static void
+require_arg(FunctionCallInfo fcinfo, int argno, const char *argname)
 {
 	if (PG_ARGISNULL(argno))
 		ereport(ERROR,
 				errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				errmsg("%s must not be null", argname));
+}
+
+text *
+required_text_arg(FunctionCallInfo fcinfo, int argno, const char *argname)
+{
+	require_arg(fcinfo, argno, argname);
 	return PG_GETARG_TEXT_PP(argno);
 }
 
@@ -264,10 +270,7 @@ paycore_check_amount(PG_FUNCTION_ARGS)
 	char	   *argname = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	int64		amount;
 
-	if (PG_ARGISNULL(1))
-		ereport(ERROR,
-				errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				errmsg("%s must not be null", argname));
+	require_arg(fcinfo, 1, argname);
 	amount = PG_GETARG_INT64(1);
 	if (amount < 1 || amount > PAYCORE_MAX_AMOUNT)
 		ereport(ERROR,

@@ -4,16 +4,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS paycore CASCADE;
 
--- crypt() and pgp_sym_decrypt() are used below to look at what was stored;
--- CASCADE put pgcrypto in whatever schema came first, so find it.
-DO $$
-BEGIN
-    PERFORM pg_catalog.set_config('search_path',
-        pg_catalog.current_setting('search_path') || ', ' || pg_catalog.quote_ident(n.nspname), true)
-      FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace
-     WHERE e.extname = 'pgcrypto';
-END
-$$;
+\ir helpers.psql
 
 -- The SQLSTATE, message, detail, hint and context of a failed
 -- register_user, one per line (NULL if it succeeded): the tests look for the
@@ -32,7 +23,6 @@ EXCEPTION WHEN OTHERS THEN
 END
 $$;
 
-\ir helpers.psql
 
 SELECT plan(146);
 

@@ -4,17 +4,6 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS paycore CASCADE;
 
--- pgp_sym_decrypt() is used below to look at what was stored; CASCADE put
--- pgcrypto in whatever schema came first, so find it.
-DO $$
-BEGIN
-    PERFORM pg_catalog.set_config('search_path',
-        pg_catalog.current_setting('search_path') || ', ' || pg_catalog.quote_ident(n.nspname), true)
-      FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace
-     WHERE e.extname = 'pgcrypto';
-END
-$$;
-
 \ir helpers.psql
 
 CREATE FUNCTION pg_temp.decrypt(b bytea) RETURNS text
