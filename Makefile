@@ -3,7 +3,6 @@
 EXTENSION = paycore
 MODULE_big = paycore
 OBJS = \
-	src/audit.o \
 	src/auth.o \
 	src/card.o \
 	src/credentials.o \
@@ -12,6 +11,7 @@ OBJS = \
 	src/http.o \
 	src/ledger.o \
 	src/notify.o \
+	src/order_api.o \
 	src/order_rules.o \
 	src/paycore.o \
 	src/queue.o \
@@ -21,6 +21,7 @@ OBJS = \
 	src/signing.o \
 	src/spi_util.o \
 	src/state_machine.o \
+	src/transition_log.o \
 	src/triggers.o \
 	src/unicode_letters.o \
 	src/validation.o \

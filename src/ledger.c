@@ -13,6 +13,7 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "utils/builtins.h"
+#include "utils/timestamp.h"
 
 #include "ledger.h"
 #include "spi_util.h"
@@ -22,6 +23,20 @@ static SPIPlanPtr lock_order_plan = NULL;
 static SPIPlanPtr refund_sums_plan = NULL;
 static SPIPlanPtr store_plan = NULL;
 
+/* A text column of the result, in the caller's memory: it outlives SPI_finish. */
+static char *
+result_text_for_caller(int column)
+{
+	char	   *value = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, column);
+	char	   *copy;
+
+	if (value == NULL)
+		return NULL;
+	copy = SPI_palloc(strlen(value) + 1);
+	strcpy(copy, value);
+	return copy;
+}
+
 /* Callers hold an SPI connection. */
 void
 ledger_lock_order(int64 order_id, OrderMoney *order)
@@ -30,7 +45,8 @@ ledger_lock_order(int64 order_id, OrderMoney *order)
 	Datum		values[1] = {Int64GetDatum(order_id)};
 	bool		isnull;
 	SPIPlanPtr	plan = saved_plan(&lock_order_plan,
-								  "SELECT merchant_id, amount, refunded_amount, status"
+								  "SELECT merchant_id, amount, refunded_amount, status,"
+								  "       out_trade_no, currency, channel_trade_no, paid_at"
 								  "  FROM paycore.orders WHERE id = $1 FOR UPDATE",
 								  1, argtypes);
 
@@ -44,6 +60,11 @@ ledger_lock_order(int64 order_id, OrderMoney *order)
 	order->amount = DatumGetInt64(result_value(0, 2, &isnull));
 	order->refunded_amount = DatumGetInt64(result_value(0, 3, &isnull));
 	order->status = status_from_datum(&order_machine, result_value(0, 4, &isnull));
+	order->out_trade_no = result_text_for_caller(5);
+	order->currency = result_text_for_caller(6);
+	order->channel_trade_no = result_text_for_caller(7);
+	order->paid_at = DatumGetTimestampTz(result_value(0, 8, &isnull));
+	order->paid = !isnull;
 }
 
 void

@@ -1,7 +1,9 @@
 #ifndef PAYCORE_LEDGER_H
 #define PAYCORE_LEDGER_H
 
-/* The money facts of an order, read under its row lock. */
+#include "datatype/timestamp.h"
+
+/* The money facts of an order, read under its row lock, and what a webhook shows of the order. */
 typedef struct OrderMoney
 {
 	int64		id;
@@ -9,6 +11,11 @@ typedef struct OrderMoney
 	int64		amount;
 	int64		refunded_amount;
 	int			status;			/* OrderStatus */
+	char	   *out_trade_no;
+	char	   *currency;
+	char	   *channel_trade_no;	/* NULL when none */
+	bool		paid;
+	TimestampTz paid_at;
 } OrderMoney;
 
 typedef struct RefundSums

@@ -8,12 +8,11 @@
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 
-#include "audit.h"
 #include "errcodes.h"
-#include "notify.h"
 #include "order_rules.h"
 #include "row.h"
 #include "state_machine.h"
+#include "transition_log.h"
 
 static const char *const order_fixed_columns[] = {
 	"id", "merchant_id", "out_trade_no", "amount", "currency", "created_at"
@@ -152,6 +151,25 @@ order_event(int status)
 	}
 }
 
+static void
+webhook_from_row(Relation rel, HeapTuple tuple, int status, Webhook *webhook)
+{
+	bool		isnull;
+	Datum		paid_at = row_get(rel, tuple, "paid_at", &isnull);
+
+	webhook->order_id = row_get_int64(rel, tuple, "id");
+	webhook->merchant_id = row_get_int64(rel, tuple, "merchant_id");
+	webhook->out_trade_no = text_column(rel, tuple, "out_trade_no");
+	webhook->amount = row_get_int64(rel, tuple, "amount");
+	webhook->currency = text_column(rel, tuple, "currency");
+	webhook->order_status = order_machine.labels[status];
+	webhook->refunded_amount = row_get_int64(rel, tuple, "refunded_amount");
+	webhook->channel_trade_no = text_column(rel, tuple, "channel_trade_no");
+	webhook->paid = !isnull;
+	webhook->paid_at = isnull ? 0 : DatumGetTimestampTz(paid_at);
+	webhook->has_refund = false;
+}
+
 /* After an UPDATE that changed the status: the audit row and the merchant's notification. */
 void
 record_order_change(Relation rel, HeapTuple old_tuple, HeapTuple new_tuple)
@@ -160,7 +178,7 @@ record_order_change(Relation rel, HeapTuple old_tuple, HeapTuple new_tuple)
 	int64		id = row_get_int64(rel, new_tuple, "id");
 	int			from = order_status(rel, old_tuple);
 	int			to = order_status(rel, new_tuple);
-	const char *event = order_event(to);
+	Webhook		webhook;
 
 	if (from == to)
 		return;
@@ -173,7 +191,9 @@ record_order_change(Relation rel, HeapTuple old_tuple, HeapTuple new_tuple)
 	json_add_text(&detail, "failure_reason", text_column(rel, new_tuple, "failure_reason"));
 	appendStringInfoChar(&detail, '}');
 
-	audit_transition("order", id, order_machine.labels[from], order_machine.labels[to], detail.data);
-	if (event)
-		enqueue_event(event, id, 0);
+	webhook.event_type = order_event(to);
+	if (webhook.event_type)
+		webhook_from_row(rel, new_tuple, to, &webhook);
+	log_transition("order", id, order_machine.labels[from], order_machine.labels[to], detail.data,
+				   webhook.event_type ? &webhook : NULL);
 }

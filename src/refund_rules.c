@@ -10,13 +10,12 @@
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 
-#include "audit.h"
 #include "errcodes.h"
-#include "notify.h"
 #include "ledger.h"
 #include "refund_rules.h"
 #include "row.h"
 #include "state_machine.h"
+#include "transition_log.h"
 
 static const char *const refund_fixed_columns[] = {
 	"id", "order_id", "merchant_id", "out_refund_no", "amount", "refund_method", "created_at"
@@ -108,6 +107,30 @@ check_refund_update(Relation rel, HeapTuple old_tuple, HeapTuple new_tuple)
 	return row_set(rel, new_tuple, "updated_at", now, false);
 }
 
+/* The webhook of a completed refund; the SPI connection that read the order is still open. */
+static void
+webhook_of_refund(Relation rel, HeapTuple refund, const OrderMoney *order, int status, Webhook *webhook)
+{
+	bool		isnull;
+
+	webhook->event_type = status == REFUND_SUCCEEDED ? "refund.succeeded" : "refund.failed";
+	webhook->order_id = order->id;
+	webhook->merchant_id = order->merchant_id;
+	webhook->out_trade_no = order->out_trade_no;
+	webhook->amount = order->amount;
+	webhook->currency = order->currency;
+	webhook->order_status = order_machine.labels[order->status];
+	webhook->refunded_amount = order->refunded_amount;
+	webhook->channel_trade_no = order->channel_trade_no;
+	webhook->paid = order->paid;
+	webhook->paid_at = order->paid_at;
+	webhook->has_refund = true;
+	webhook->refund_id = row_get_int64(rel, refund, "id");
+	webhook->out_refund_no = TextDatumGetCString(row_get(rel, refund, "out_refund_no", &isnull));
+	webhook->refund_amount = row_get_int64(rel, refund, "amount");
+	webhook->refund_status = refund_machine.labels[status];
+}
+
 /*
  * After an UPDATE that completed a refund: a success moves its amount from pending to
  * refunded on the order (and the order's status with it), a failure frees
@@ -123,6 +146,7 @@ settle_refund(Relation rel, HeapTuple old_tuple, HeapTuple new_tuple)
 	OrderMoney	order;
 	RefundSums	sums;
 	StringInfoData detail;
+	Webhook		webhook;
 
 	if (from == to)
 		return;
@@ -143,7 +167,7 @@ settle_refund(Relation rel, HeapTuple old_tuple, HeapTuple new_tuple)
 	json_add_int64(&detail, "amount", amount);
 	json_add_int64(&detail, "order_refunded_amount", order.refunded_amount);
 	appendStringInfoChar(&detail, '}');
-	audit_transition("refund", refund_id, refund_machine.labels[from], refund_machine.labels[to],
-					 detail.data);
-	enqueue_event(to == REFUND_SUCCEEDED ? "refund.succeeded" : "refund.failed", order.id, refund_id);
+	webhook_of_refund(rel, new_tuple, &order, to, &webhook);
+	log_transition("refund", refund_id, refund_machine.labels[from], refund_machine.labels[to],
+				   detail.data, &webhook);
 }

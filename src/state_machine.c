@@ -7,6 +7,8 @@
 
 #include "fmgr.h"
 #include "funcapi.h"
+#include "catalog/pg_type.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/tuplestore.h"
 
@@ -86,6 +88,21 @@ transition_allowed(const StateMachine *machine, int from, int to)
 			return true;
 	}
 	return false;
+}
+
+/* The labels of the statuses that may move to "to", as a text[]. */
+Datum
+statuses_leading_to(const StateMachine *machine, int to)
+{
+	Datum	   *labels = palloc(sizeof(Datum) * machine->ntransitions);
+	int			n = 0;
+
+	for (int i = 0; i < machine->ntransitions; i++)
+	{
+		if (machine->transitions[i][1] == to)
+			labels[n++] = CStringGetTextDatum(machine->labels[machine->transitions[i][0]]);
+	}
+	return PointerGetDatum(construct_array(labels, n, TEXTOID, -1, false, TYPALIGN_INT));
 }
 
 void

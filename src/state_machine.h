@@ -38,6 +38,7 @@ extern const StateMachine refund_machine;
 extern int	status_from_datum(const StateMachine *machine, Datum value);
 extern Datum status_to_datum(const StateMachine *machine, Oid enum_type, int status);
 extern bool transition_allowed(const StateMachine *machine, int from, int to);
+extern Datum statuses_leading_to(const StateMachine *machine, int to);
 extern void check_transition(const StateMachine *machine, int64 id, int from, int to);
 
 #endif

@@ -32,7 +32,7 @@ invalid_argument(const char *argname, const char *detail, const char *hint)
 	pg_unreachable();
 }
 
-static void
+void
 require_arg(FunctionCallInfo fcinfo, int argno, const char *argname)
 {
 	if (PG_ARGISNULL(argno))
@@ -239,13 +239,10 @@ paycore_check_notify_url(PG_FUNCTION_ARGS)
 	PG_RETURN_TEXT_P(url_text);
 }
 
-/* SQL function: paycore._check_reference(argname, value): out_trade_no, out_refund_no */
-PG_FUNCTION_INFO_V1(paycore_check_reference);
-Datum
-paycore_check_reference(PG_FUNCTION_ARGS)
+/* out_trade_no, out_refund_no: merchants' idempotency keys */
+text *
+check_reference(const char *argname, text *value)
 {
-	char	   *argname = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	text	   *value = required_text_arg(fcinfo, 1, argname);
 	const char *str = VARDATA_ANY(value);
 	int			len = VARSIZE_ANY_EXHDR(value);
 	const char *rule = "It has 1 to 64 characters, each a letter, a digit, _ or -.";
@@ -259,7 +256,30 @@ paycore_check_reference(PG_FUNCTION_ARGS)
 		if (!is_ascii_letter(c) && !is_ascii_digit(c) && c != '_' && c != '-')
 			invalid_argument(argname, rule, NULL);
 	}
-	PG_RETURN_TEXT_P(value);
+	return value;
+}
+
+/* SQL function: paycore._check_reference(argname, value) */
+PG_FUNCTION_INFO_V1(paycore_check_reference);
+Datum
+paycore_check_reference(PG_FUNCTION_ARGS)
+{
+	char	   *argname = text_to_cstring(PG_GETARG_TEXT_PP(0));
+
+	PG_RETURN_TEXT_P(check_reference(argname, required_text_arg(fcinfo, 1, argname)));
+}
+
+int64
+check_amount(const char *argname, int64 amount)
+{
+	if (amount < 1 || amount > PAYCORE_MAX_AMOUNT)
+		ereport(ERROR,
+				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				errmsg("invalid %s", argname),
+				errdetail("%s is " INT64_FORMAT ".", argname, amount),
+				errhint("Amounts are in minor units (cents, fen) from 1 to " INT64_FORMAT ".",
+						PAYCORE_MAX_AMOUNT));
+	return amount;
 }
 
 /* SQL function: paycore._check_amount(argname, value) */
@@ -268,41 +288,22 @@ Datum
 paycore_check_amount(PG_FUNCTION_ARGS)
 {
 	char	   *argname = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	int64		amount;
 
 	require_arg(fcinfo, 1, argname);
-	amount = PG_GETARG_INT64(1);
-	if (amount < 1 || amount > PAYCORE_MAX_AMOUNT)
-		ereport(ERROR,
-				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				errmsg("invalid %s", argname),
-				errdetail("%s is " INT64_FORMAT ".", argname, amount),
-				errhint("Amounts are in minor units (cents, fen) from 1 to " INT64_FORMAT ".",
-						PAYCORE_MAX_AMOUNT));
-	PG_RETURN_INT64(amount);
+	PG_RETURN_INT64(check_amount(argname, PG_GETARG_INT64(1)));
 }
 
 /*
- * SQL function: paycore._check_text(argname, value, max_length)
- * Free text such as reasons and subjects: a null stays null (the caller
- * decides whether it may be missing); otherwise 1..max_length characters,
- * not blank, no control characters.
+ * Free text such as reasons and subjects: 1..max_length characters, not
+ * blank, no control characters.
  */
-PG_FUNCTION_INFO_V1(paycore_check_text);
-Datum
-paycore_check_text(PG_FUNCTION_ARGS)
+text *
+check_text(const char *argname, text *value, int max_length)
 {
-	char	   *argname = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	int32		max_length = PG_GETARG_INT32(2);
-	text	   *value;
 	int			count;
-	pg_wchar   *points;
+	pg_wchar   *points = to_code_points(VARDATA_ANY(value), VARSIZE_ANY_EXHDR(value), &count);
 	bool		blank = true;
 
-	if (PG_ARGISNULL(1))
-		PG_RETURN_NULL();
-	value = PG_GETARG_TEXT_PP(1);
-	points = to_code_points(VARDATA_ANY(value), VARSIZE_ANY_EXHDR(value), &count);
 	if (count < 1 || count > max_length)
 		ereport(ERROR,
 				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -317,5 +318,19 @@ paycore_check_text(PG_FUNCTION_ARGS)
 	}
 	if (blank)
 		invalid_argument(argname, "It must not be blank.", NULL);
-	PG_RETURN_TEXT_P(value);
+	return value;
+}
+
+/*
+ * SQL function: paycore._check_text(argname, value, max_length)
+ * A null stays null: the caller decides whether it may be missing.
+ */
+PG_FUNCTION_INFO_V1(paycore_check_text);
+Datum
+paycore_check_text(PG_FUNCTION_ARGS)
+{
+	if (PG_ARGISNULL(1))
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(check_text(text_to_cstring(PG_GETARG_TEXT_PP(0)), PG_GETARG_TEXT_PP(1),
+								PG_GETARG_INT32(2)));
 }

@@ -7,7 +7,11 @@
 
 extern void invalid_argument(const char *argname, const char *detail, const char *hint)
 			pg_attribute_noreturn();
+extern void require_arg(FunctionCallInfo fcinfo, int argno, const char *argname);
 extern text *required_text_arg(FunctionCallInfo fcinfo, int argno, const char *argname);
+extern text *check_reference(const char *argname, text *value);
+extern int64 check_amount(const char *argname, int64 amount);
+extern text *check_text(const char *argname, text *value, int max_length);
 extern void validate_password(const char *password, int len);
 
 #endif
