@@ -19,6 +19,7 @@
 #include "spi_util.h"
 #include "state_machine.h"
 
+static SPIPlanPtr merchant_plan = NULL;
 static SPIPlanPtr lock_order_plan = NULL;
 static SPIPlanPtr refund_sums_plan = NULL;
 static SPIPlanPtr store_plan = NULL;
@@ -37,7 +38,36 @@ result_text_for_caller(int column)
 	return copy;
 }
 
-/* Callers hold an SPI connection. */
+static void
+order_not_found(int64 order_id)
+{
+	ereport(ERROR,
+			errcode(ERRCODE_NO_DATA_FOUND),
+			errmsg("order " INT64_FORMAT " not found", order_id));
+}
+
+/* Callers hold an SPI connection, here and below. */
+int64
+ledger_order_merchant(int64 order_id)
+{
+	Oid			argtypes[1] = {INT8OID};
+	Datum		values[1] = {Int64GetDatum(order_id)};
+	bool		isnull;
+	SPIPlanPtr	plan = saved_plan(&merchant_plan,
+								  "SELECT merchant_id FROM paycore.orders WHERE id = $1",
+								  1, argtypes);
+
+	run_plan(plan, values, NULL, true, 1);
+	if (SPI_processed == 0)
+		order_not_found(order_id);
+	return DatumGetInt64(result_value(0, 1, &isnull));
+}
+
+/*
+ * FOR NO KEY UPDATE, the lock the UPDATE that follows takes anyway: it lets
+ * foreign-key checks of new refunds (FOR KEY SHARE on this row) through, so
+ * two refunds of one order queue here instead of deadlocking.
+ */
 void
 ledger_lock_order(int64 order_id, OrderMoney *order)
 {
@@ -47,14 +77,12 @@ ledger_lock_order(int64 order_id, OrderMoney *order)
 	SPIPlanPtr	plan = saved_plan(&lock_order_plan,
 								  "SELECT merchant_id, amount, refunded_amount, status,"
 								  "       out_trade_no, currency, channel_trade_no, paid_at"
-								  "  FROM paycore.orders WHERE id = $1 FOR UPDATE",
+								  "  FROM paycore.orders WHERE id = $1 FOR NO KEY UPDATE",
 								  1, argtypes);
 
 	run_plan(plan, values, NULL, false, 1);
 	if (SPI_processed == 0)
-		ereport(ERROR,
-				errcode(ERRCODE_NO_DATA_FOUND),
-				errmsg("order " INT64_FORMAT " not found", order_id));
+		order_not_found(order_id);
 	order->id = order_id;
 	order->merchant_id = DatumGetInt64(result_value(0, 1, &isnull));
 	order->amount = DatumGetInt64(result_value(0, 2, &isnull));

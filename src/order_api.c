@@ -172,7 +172,8 @@ existing_or_reason(const NewOrder *order)
 	bool		user_null;
 	Datum		existing;
 
-	run_plan(plan, values, nulls, true, 0);
+	/* Not read-only: a new snapshot sees the row that made the INSERT skip. */
+	run_plan(plan, values, nulls, false, 0);
 	existing = result_value(0, 1, &no_order);
 	if (!no_order)
 	{
@@ -222,8 +223,10 @@ paycore_create_order(PG_FUNCTION_ARGS)
 
 	read_new_order(fcinfo, &order);
 	SPI_connect();
-	while (id == 0)
+	for (int tries = 1; id == 0; tries++)
 	{
+		if (tries > API_MAX_TRIES)
+			too_many_concurrent_changes("create_order");
 		id = insert_order(&order);
 		if (id == 0)
 			id = existing_or_reason(&order);
@@ -322,8 +325,10 @@ paycore_confirm_payment(PG_FUNCTION_ARGS)
 	paid_amount = PG_GETARG_INT64(2);
 
 	SPI_connect();
-	while (answer < 0)
+	for (int tries = 1; answer < 0; tries++)
 	{
+		if (tries > API_MAX_TRIES)
+			too_many_concurrent_changes("confirm_payment");
 		if (mark_paid(order_id, channel_trade_no, paid_amount))
 			answer = ORDER_PAID;
 		else

@@ -44,9 +44,11 @@ refund_exceeds(const OrderMoney *order, int64 asked, int64 refundable)
  * A new pending refund takes its amount out of what the order has left.
  * Rows that arrive already completed come from a restore of a dump (or a
  * hand-written INSERT) and must agree with what the order says it refunded.
+ * "stored": the refund is in the table already (an AFTER trigger), so the
+ * sums count it.
  */
 static void
-reserve_on_order(int64 order_id, int64 amount, int status, int64 *merchant_id)
+reserve_on_order(int64 order_id, int64 amount, int status, bool stored, int64 *merchant_id)
 {
 	OrderMoney	order;
 	RefundSums	sums;
@@ -54,6 +56,10 @@ reserve_on_order(int64 order_id, int64 amount, int status, int64 *merchant_id)
 	ledger_lock_order(order_id, &order);
 	*merchant_id = order.merchant_id;
 	ledger_refund_sums(order_id, &sums);
+	if (stored && status == REFUND_PENDING)
+		sums.pending -= amount;
+	else if (stored && status == REFUND_SUCCEEDED)
+		sums.succeeded -= amount;
 	if (status == REFUND_PENDING)
 	{
 		if (order.status != ORDER_PAID && order.status != ORDER_PARTIALLY_REFUNDED)
@@ -70,24 +76,45 @@ reserve_on_order(int64 order_id, int64 amount, int status, int64 *merchant_id)
 		refund_exceeds(&order, amount, order.refunded_amount - sums.succeeded);
 }
 
+/*
+ * Since 1.1 an AFTER INSERT trigger ("stored"), so that an INSERT ... ON
+ * CONFLICT DO NOTHING that skips its row reserves nothing; 1.0 fires it
+ * BEFORE INSERT, where it also fills in the merchant.
+ */
 HeapTuple
-reserve_refund(Relation rel, HeapTuple new_tuple)
+reserve_refund(Relation rel, HeapTuple tuple, bool stored)
 {
-	int64		order_id = row_get_int64(rel, new_tuple, "order_id");
+	int64		order_id = row_get_int64(rel, tuple, "order_id");
 	int64		merchant_id;
 	bool		isnull;
-	Datum		given = row_get(rel, new_tuple, "merchant_id", &isnull);
+	Datum		given = row_get(rel, tuple, "merchant_id", &isnull);
 
 	SPI_connect();
-	reserve_on_order(order_id, row_get_int64(rel, new_tuple, "amount"),
-					 refund_status(rel, new_tuple), &merchant_id);
+	reserve_on_order(order_id, row_get_int64(rel, tuple, "amount"),
+					 refund_status(rel, tuple), stored, &merchant_id);
 	SPI_finish();
 	if (!isnull && DatumGetInt64(given) != merchant_id)
 		ereport(ERROR,
 				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				errmsg("invalid merchant_id"),
 				errdetail("Order " INT64_FORMAT " belongs to merchant " INT64_FORMAT ".", order_id, merchant_id));
-	return row_set(rel, new_tuple, "merchant_id", Int64GetDatum(merchant_id), false);
+	return stored ? NULL : row_set(rel, tuple, "merchant_id", Int64GetDatum(merchant_id), false);
+}
+
+/* BEFORE INSERT: a refund inserted without its merchant gets its order's. */
+HeapTuple
+fill_refund_merchant(Relation rel, HeapTuple tuple)
+{
+	bool		isnull;
+	int64		merchant_id;
+
+	(void) row_get(rel, tuple, "merchant_id", &isnull);
+	if (!isnull)
+		return tuple;
+	SPI_connect();
+	merchant_id = ledger_order_merchant(row_get_int64(rel, tuple, "order_id"));
+	SPI_finish();
+	return row_set(rel, tuple, "merchant_id", Int64GetDatum(merchant_id), false);
 }
 
 HeapTuple

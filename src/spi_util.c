@@ -46,3 +46,13 @@ result_value(int row, int column, bool *isnull)
 {
 	return SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, column, isnull);
 }
+
+void
+too_many_concurrent_changes(const char *function)
+{
+	ereport(ERROR,
+			errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+			errmsg("could not complete paycore.%s under concurrent changes", function),
+			errhint("Retry the call."));
+	pg_unreachable();
+}

@@ -44,14 +44,25 @@ paycore_orders_changed(PG_FUNCTION_ARGS)
 	return PointerGetDatum(NULL);
 }
 
-/* SQL function: paycore._refunds_reserve() -- BEFORE INSERT ON paycore.refunds */
+/* SQL function: paycore._refunds_merchant() -- BEFORE INSERT ON paycore.refunds */
+PG_FUNCTION_INFO_V1(paycore_refunds_merchant);
+Datum
+paycore_refunds_merchant(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = row_trigger_data(fcinfo, "paycore_refunds_merchant");
+
+	return PointerGetDatum(fill_refund_merchant(td->tg_relation, td->tg_trigtuple));
+}
+
+/* SQL function: paycore._refunds_reserve() -- AFTER INSERT ON paycore.refunds (BEFORE in 1.0) */
 PG_FUNCTION_INFO_V1(paycore_refunds_reserve);
 Datum
 paycore_refunds_reserve(PG_FUNCTION_ARGS)
 {
 	TriggerData *td = row_trigger_data(fcinfo, "paycore_refunds_reserve");
 
-	return PointerGetDatum(reserve_refund(td->tg_relation, td->tg_trigtuple));
+	return PointerGetDatum(reserve_refund(td->tg_relation, td->tg_trigtuple,
+										  TRIGGER_FIRED_AFTER(td->tg_event)));
 }
 
 /* SQL function: paycore._refunds_guard() -- BEFORE UPDATE ON paycore.refunds */

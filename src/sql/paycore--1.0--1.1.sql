@@ -20,3 +20,29 @@ LANGUAGE C VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp;
 
 DROP FUNCTION paycore._existing_order(bigint, text, bigint, text, text, bigint);
+
+-- request_refund and complete_refund move to C (src/refund_api.c).
+CREATE OR REPLACE FUNCTION paycore.request_refund(order_id bigint, out_refund_no text, amount bigint,
+    reason text, refund_method text DEFAULT 'original')
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'paycore_request_refund'
+LANGUAGE C VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp;
+
+CREATE OR REPLACE FUNCTION paycore.complete_refund(refund_id bigint, succeeded boolean, channel_refund_no text DEFAULT NULL)
+RETURNS paycore.refund_status
+AS 'MODULE_PATHNAME', 'paycore_complete_refund'
+LANGUAGE C VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp;
+
+-- The refundable-amount reservation becomes an AFTER INSERT trigger, so that
+-- request_refund's INSERT ... ON CONFLICT DO NOTHING reserves nothing for a
+-- key already taken; a BEFORE INSERT trigger still fills in the merchant.
+CREATE FUNCTION paycore._refunds_merchant() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'paycore_refunds_merchant' LANGUAGE C;
+REVOKE ALL ON FUNCTION paycore._refunds_merchant() FROM PUBLIC;
+DROP TRIGGER refunds_reserve ON paycore.refunds;
+CREATE TRIGGER refunds_merchant BEFORE INSERT ON paycore.refunds
+    FOR EACH ROW EXECUTE FUNCTION paycore._refunds_merchant();
+CREATE TRIGGER refunds_reserve AFTER INSERT ON paycore.refunds
+    FOR EACH ROW EXECUTE FUNCTION paycore._refunds_reserve();

@@ -4,6 +4,8 @@ CREATE FUNCTION paycore._orders_guard() RETURNS trigger
     AS 'MODULE_PATHNAME', 'paycore_orders_guard' LANGUAGE C;
 CREATE FUNCTION paycore._orders_changed() RETURNS trigger
     AS 'MODULE_PATHNAME', 'paycore_orders_changed' LANGUAGE C;
+CREATE FUNCTION paycore._refunds_merchant() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'paycore_refunds_merchant' LANGUAGE C;
 CREATE FUNCTION paycore._refunds_reserve() RETURNS trigger
     AS 'MODULE_PATHNAME', 'paycore_refunds_reserve' LANGUAGE C;
 CREATE FUNCTION paycore._refunds_guard() RETURNS trigger
@@ -20,7 +22,11 @@ CREATE TRIGGER orders_guard BEFORE UPDATE ON paycore.orders
 CREATE TRIGGER orders_changed AFTER UPDATE ON paycore.orders
     FOR EACH ROW EXECUTE FUNCTION paycore._orders_changed();
 
-CREATE TRIGGER refunds_reserve BEFORE INSERT ON paycore.refunds
+CREATE TRIGGER refunds_merchant BEFORE INSERT ON paycore.refunds
+    FOR EACH ROW EXECUTE FUNCTION paycore._refunds_merchant();
+-- AFTER: an INSERT ... ON CONFLICT DO NOTHING that skips its row must
+-- reserve nothing.
+CREATE TRIGGER refunds_reserve AFTER INSERT ON paycore.refunds
     FOR EACH ROW EXECUTE FUNCTION paycore._refunds_reserve();
 CREATE TRIGGER refunds_guard BEFORE UPDATE ON paycore.refunds
     FOR EACH ROW EXECUTE FUNCTION paycore._refunds_guard();
