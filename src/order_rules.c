@@ -5,6 +5,7 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "fmgr.h"
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 
@@ -104,6 +105,39 @@ check_payment_facts(Relation rel, HeapTuple old_tuple, HeapTuple new_tuple, int 
 		new_tuple = row_set(rel, new_tuple, "paid_at",
 							TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()), false);
 	return new_tuple;
+}
+
+/*
+ * SQL function: paycore._order_consistent(status, amount, refunded_amount,
+ * pending_refund_amount, paid_at, channel_trade_no), the orders table's
+ * CHECK constraint orders_consistent.  It holds for every row version,
+ * written by anyone, triggers or not: the refunds fit in the amount, the
+ * status agrees with what was refunded, and exactly the paid statuses carry
+ * the payment's facts.  One C call rather than three SQL expressions, which
+ * PostgreSQL would rebuild for every statement that writes an order.
+ */
+PG_FUNCTION_INFO_V1(paycore_order_consistent);
+Datum
+paycore_order_consistent(PG_FUNCTION_ARGS)
+{
+	int			status;
+	int64		amount;
+	int64		refunded;
+	int64		pending;
+
+	/* NOT NULL columns: their own constraints report a missing value */
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3))
+		PG_RETURN_BOOL(true);
+	status = status_from_datum(&order_machine, PG_GETARG_DATUM(0));
+	amount = PG_GETARG_INT64(1);
+	refunded = PG_GETARG_INT64(2);
+	pending = PG_GETARG_INT64(3);
+	if (refunded < 0 || pending < 0 || refunded > amount - pending)
+		PG_RETURN_BOOL(false);
+	if ((status == ORDER_REFUNDED) != (refunded == amount) ||
+		(status == ORDER_PARTIALLY_REFUNDED) != (refunded > 0 && refunded < amount))
+		PG_RETURN_BOOL(false);
+	PG_RETURN_BOOL(is_paid_status(status) == (!PG_ARGISNULL(4) && !PG_ARGISNULL(5)));
 }
 
 HeapTuple

@@ -1,3 +1,8 @@
+CREATE FUNCTION paycore._order_consistent(status paycore.order_status, amount bigint,
+        refunded_amount bigint, pending_refund_amount bigint, paid_at timestamptz,
+        channel_trade_no text)
+    RETURNS boolean AS 'MODULE_PATHNAME', 'paycore_order_consistent' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
 CREATE TABLE paycore.orders (
     id                      bigserial PRIMARY KEY,
     merchant_id             bigint NOT NULL REFERENCES paycore.merchants (id),
@@ -19,15 +24,11 @@ CREATE TABLE paycore.orders (
     paid_at                 timestamptz,
     updated_at              timestamptz NOT NULL DEFAULT pg_catalog.now(),
     CONSTRAINT orders_out_trade_no_key UNIQUE (merchant_id, out_trade_no),
-    CONSTRAINT orders_refund_within_amount CHECK (
-        refunded_amount >= 0 AND pending_refund_amount >= 0
-        AND refunded_amount + pending_refund_amount <= amount),
-    CONSTRAINT orders_refunded_status CHECK (
-        (status = 'refunded') = (refunded_amount = amount)
-        AND (status = 'partially_refunded') = (refunded_amount > 0 AND refunded_amount < amount)),
-    CONSTRAINT orders_paid_has_payment CHECK (
-        (status IN ('paid', 'partially_refunded', 'refunded'))
-        = (paid_at IS NOT NULL AND channel_trade_no IS NOT NULL))
+    -- The refunds fit in the amount, the status agrees with what was
+    -- refunded, and exactly the paid statuses carry the payment's facts:
+    -- see paycore._order_consistent (src/order_rules.c).
+    CONSTRAINT orders_consistent CHECK (paycore._order_consistent(
+        status, amount, refunded_amount, pending_refund_amount, paid_at, channel_trade_no))
 );
 
 CREATE INDEX orders_pending_expiry_idx ON paycore.orders (expires_at) WHERE status = 'pending';
