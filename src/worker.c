@@ -161,10 +161,11 @@ take_finished(void)
  * expired orders when a second has passed, and claim as many due
  * notifications as there are free slots.  Its commit need not wait for the
  * WAL flush (see paycore_worker_main).  Returns true when it filled every
- * free slot, so that more may be due right away.
+ * free slot, so that more may be due right away; *had_work says whether it
+ * had anything to do.
  */
 static bool
-run_pass(void)
+run_pass(bool *had_work)
 {
 	List	   *finished = take_finished();
 	int			free_slots = paycore_max_concurrency - http_in_flight();
@@ -191,6 +192,7 @@ run_pass(void)
 								   paycore_secret_rotation_grace_s, claimed);
 	}
 	end_work();
+	*had_work = finished != NIL || nclaimed > 0;
 
 	foreach(lc, finished)
 		delivery_free(lfirst(lc));
@@ -259,7 +261,12 @@ wait_until(MemoryContext pass_context, TimestampTz until)
 	long		remaining_ms;
 
 	while ((remaining_ms = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), until)) > 0)
-		woken |= wait_for_work(pass_context, remaining_ms);
+	{
+		long		curl_ms = http_timeout_ms();
+
+		/* libcurl's own timers (sending what was just started) do not wait */
+		woken |= wait_for_work(pass_context, curl_ms >= 0 ? Min(curl_ms, remaining_ms) : remaining_ms);
+	}
 	return woken;
 }
 
@@ -293,6 +300,7 @@ paycore_worker_main(Datum main_arg pg_attribute_unused())
 	for (;;)
 	{
 		bool		more_due;
+		bool		had_work;
 		TimestampTz pass_start;
 
 		CHECK_FOR_INTERRUPTS();
@@ -306,9 +314,9 @@ paycore_worker_main(Datum main_arg pg_attribute_unused())
 		MemoryContextSwitchTo(pass_context);
 
 		pass_start = GetCurrentTimestamp();
-		more_due = run_pass();
+		more_due = run_pass(&had_work);
 		worker_state_set_in_flight(http_in_flight());
-		if (!more_due &&
+		if (had_work && !more_due &&
 			wait_until(pass_context, TimestampTzPlusMilliseconds(pass_start, MIN_PASS_INTERVAL_MS)))
 			continue;
 		wait_for_work(pass_context, wait_timeout(more_due));
