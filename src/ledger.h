@@ -26,6 +26,7 @@ typedef struct RefundSums
 
 extern int64 ledger_order_merchant(int64 order_id);
 extern void ledger_lock_order(int64 order_id, OrderMoney *order);
+extern void ledger_settle(int64 order_id, int64 amount, bool succeeded, OrderMoney *order);
 extern void ledger_refund_sums(int64 order_id, RefundSums *sums);
 extern void ledger_store(const OrderMoney *order, int64 pending_refund_amount);
 

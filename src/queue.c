@@ -7,6 +7,7 @@
 
 #include "access/xact.h"
 #include "catalog/pg_type.h"
+#include "catalog/namespace.h"
 #include "commands/extension.h"
 #include "executor/spi.h"
 #include "utils/array.h"
@@ -23,10 +24,26 @@ static SPIPlanPtr claim_plan = NULL;
 static SPIPlanPtr record_plan = NULL;
 static SPIPlanPtr expire_plan = NULL;
 
+/*
+ * Whether paycore is installed in the worker's database.  pg_extension has
+ * no catalog cache, so it is read at most once a second; in between, the
+ * schema (the extension's own, dropped with it) answers from the cache.
+ */
 bool
 queue_exists(void)
 {
-	return OidIsValid(get_extension_oid("paycore", true));
+	static bool installed = false;
+	static TimestampTz checked_at = 0;
+	TimestampTz now = GetCurrentTimestamp();
+
+	if (!OidIsValid(get_namespace_oid("paycore", true)))
+		installed = false;
+	else if (!installed || TimestampDifferenceExceeds(checked_at, now, 1000))
+	{
+		installed = OidIsValid(get_extension_oid("paycore", true));
+		checked_at = now;
+	}
+	return installed;
 }
 
 /*

@@ -11,6 +11,7 @@
 
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
+#include "fmgr.h"
 #include "utils/builtins.h"
 #include "utils/json.h"
 #include "utils/timestamp.h"
@@ -27,6 +28,37 @@ static SPIPlanPtr audit_and_notify_plan = NULL;
 #define AUDIT_INSERT \
 	"INSERT INTO paycore.audit_log (entity, entity_id, from_status, to_status, detail)" \
 	" VALUES ($1, $2, $3, $4, $5::jsonb)"
+
+/* Every webhook event type; notifications_consistent admits only these. */
+static const char *const event_types[] = {
+	"order.paid", "order.failed", "order.closed", "refund.succeeded", "refund.failed"
+};
+
+/*
+ * SQL function: paycore._notification_consistent(event_type, status,
+ * attempts, delivered_at), the notifications table's CHECK constraint
+ * notifications_consistent: a known event type, attempts never below zero,
+ * and delivered_at set exactly for delivered rows.  One C call rather than
+ * three SQL expressions rebuilt for every payment and every worker pass.
+ */
+PG_FUNCTION_INFO_V1(paycore_notification_consistent);
+Datum
+paycore_notification_consistent(PG_FUNCTION_ARGS)
+{
+	char	   *type;
+	bool		known = false;
+
+	/* NOT NULL columns: their own constraints report a missing value */
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		PG_RETURN_BOOL(true);
+	type = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	for (int i = 0; i < (int) lengthof(event_types) && !known; i++)
+		known = strcmp(type, event_types[i]) == 0;
+	if (!known || PG_GETARG_INT32(2) < 0)
+		PG_RETURN_BOOL(false);
+	PG_RETURN_BOOL((strcmp(DatumGetCString(DirectFunctionCall1(enum_out, PG_GETARG_DATUM(1))),
+						   "delivered") == 0) == !PG_ARGISNULL(3));
+}
 
 /* Appends "key": value to a JSON object under construction ("{" already there). */
 void

@@ -62,3 +62,32 @@ ALTER TABLE paycore.orders
     DROP CONSTRAINT orders_paid_has_payment,
     ADD CONSTRAINT orders_consistent CHECK (paycore._order_consistent(
         status, amount, refunded_amount, pending_refund_amount, paid_at, channel_trade_no));
+
+-- Likewise the CHECKs of paycore.refunds (reason, refund_method,
+-- channel_refund_no, refunds_completed) and of paycore.notifications
+-- (event_type, attempts, notifications_delivered): same rules, one C call
+-- each.
+CREATE FUNCTION paycore._refund_consistent(status paycore.refund_status, completed_at timestamptz,
+        refund_method text, reason text, channel_refund_no text)
+    RETURNS boolean AS 'MODULE_PATHNAME', 'paycore_refund_consistent' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+REVOKE ALL ON FUNCTION paycore._refund_consistent(paycore.refund_status, timestamptz, text, text, text)
+    FROM PUBLIC;
+ALTER TABLE paycore.refunds
+    DROP CONSTRAINT refunds_reason_check,
+    DROP CONSTRAINT refunds_refund_method_check,
+    DROP CONSTRAINT refunds_channel_refund_no_check,
+    DROP CONSTRAINT refunds_completed,
+    ADD CONSTRAINT refunds_consistent CHECK (paycore._refund_consistent(
+        status, completed_at, refund_method, reason, channel_refund_no));
+
+CREATE FUNCTION paycore._notification_consistent(event_type text,
+        status paycore.notification_status, attempts integer, delivered_at timestamptz)
+    RETURNS boolean AS 'MODULE_PATHNAME', 'paycore_notification_consistent' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+REVOKE ALL ON FUNCTION paycore._notification_consistent(text, paycore.notification_status, integer,
+    timestamptz) FROM PUBLIC;
+ALTER TABLE paycore.notifications
+    DROP CONSTRAINT notifications_event_type_check,
+    DROP CONSTRAINT notifications_attempts_check,
+    DROP CONSTRAINT notifications_delivered,
+    ADD CONSTRAINT notifications_consistent CHECK (paycore._notification_consistent(
+        event_type, status, attempts, delivered_at));

@@ -1,3 +1,7 @@
+CREATE FUNCTION paycore._refund_consistent(status paycore.refund_status, completed_at timestamptz,
+        refund_method text, reason text, channel_refund_no text)
+    RETURNS boolean AS 'MODULE_PATHNAME', 'paycore_refund_consistent' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
 CREATE TABLE paycore.refunds (
     id                  bigserial PRIMARY KEY,
     order_id            bigint NOT NULL REFERENCES paycore.orders (id),
@@ -5,16 +9,20 @@ CREATE TABLE paycore.refunds (
     merchant_id         bigint NOT NULL REFERENCES paycore.merchants (id),
     out_refund_no       text NOT NULL CHECK (out_refund_no ~ '^[A-Za-z0-9_-]{1,64}$'),
     amount              bigint NOT NULL CHECK (amount BETWEEN 1 AND 100000000000),
-    reason              text NOT NULL CHECK (pg_catalog.length(reason) BETWEEN 1 AND 256
-                                             AND pg_catalog.btrim(reason) <> ''),
-    refund_method       text NOT NULL DEFAULT 'original' CHECK (refund_method IN ('original', 'balance')),
+    reason              text NOT NULL,
+    refund_method       text NOT NULL DEFAULT 'original',
     status              paycore.refund_status NOT NULL DEFAULT 'pending',
-    channel_refund_no   text CHECK (pg_catalog.length(channel_refund_no) BETWEEN 1 AND 128),
+    channel_refund_no   text,
     created_at          timestamptz NOT NULL DEFAULT pg_catalog.now(),
     completed_at        timestamptz,
     updated_at          timestamptz NOT NULL DEFAULT pg_catalog.now(),
     CONSTRAINT refunds_out_refund_no_key UNIQUE (merchant_id, out_refund_no),
-    CONSTRAINT refunds_completed CHECK ((status = 'pending') = (completed_at IS NULL))
+    -- A reason of 1 to 256 characters, not only spaces; refund_method
+    -- 'original' or 'balance'; channel_refund_no of 1 to 128 characters if
+    -- any; completed_at set exactly when no longer pending: see
+    -- paycore._refund_consistent (src/refund_rules.c).
+    CONSTRAINT refunds_consistent CHECK (paycore._refund_consistent(
+        status, completed_at, refund_method, reason, channel_refund_no))
 );
 
 CREATE INDEX refunds_order_idx ON paycore.refunds (order_id);
