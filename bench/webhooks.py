@@ -284,14 +284,18 @@ def claim_statement(source):
 
 def claim_arguments(types):
     """$1 is the batch size (32, paycore.max_concurrency's default); arrays
-    (busy merchants, ids in flight) are empty; any other integer (the
-    rotation grace period, in s) is a day's worth, long enough for any unit."""
+    (busy merchants, ids in flight) are empty; a timestamp (where the
+    worker's claim cursor stands) is the start of time, as for a first
+    claim; any other integer (the rotation grace period, in s; the cursor's
+    id) is a day's worth, long enough for any unit."""
     args = []
     for i, t in enumerate(types):
         if i == 0:
             args.append("32")
         elif t.endswith("[]"):
             args.append("'{}'")
+        elif t == "timestamptz":
+            args.append("'-infinity'")
         else:
             args.append("86400")
     return ", ".join(args)

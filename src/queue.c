@@ -57,11 +57,13 @@ static const char *claim_sql =
 "SELECT n.id, n.merchant_id, n.attempts, n.event_id, n.payload::text, m.notify_url,"
 "       m.signing_secret_encrypted,"
 "       CASE WHEN m.secret_rotated_at > pg_catalog.now() - pg_catalog.make_interval(secs => $4)"
-"            THEN m.previous_secret_encrypted END"
+"            THEN m.previous_secret_encrypted END,"
+"       n.next_attempt_at"
 "  FROM paycore.notifications n JOIN paycore.merchants m ON m.id = n.merchant_id"
 " WHERE n.status = 'pending' AND n.next_attempt_at <= pg_catalog.now()"
+"   AND (n.next_attempt_at, n.id) > ($5, $6)"
 "   AND n.id <> ALL ($3) AND n.merchant_id <> ALL ($2)"
-" ORDER BY n.next_attempt_at"
+" ORDER BY n.next_attempt_at, n.id"
 " LIMIT $1";
 
 /*
@@ -160,28 +162,38 @@ int8_array(const int64 *values, int n)
 }
 
 /*
- * Claims up to limit due notifications, except those in flight and those of
- * merchants in busy_merchants.
+ * Claims up to limit due notifications after the cursor, except those in
+ * flight and those of merchants in busy_merchants; the cursor moves past
+ * the last one claimed.
  */
 int
 queue_claim(MemoryContext context, int limit, const int64 *busy_merchants, int nbusy,
-			const int64 *in_flight_ids, int nin_flight, int rotation_grace_s, Delivery **claimed)
+			const int64 *in_flight_ids, int nin_flight, int rotation_grace_s,
+			ClaimCursor *cursor, Delivery **claimed)
 {
-	Oid			argtypes[4] = {INT4OID, INT8ARRAYOID, INT8ARRAYOID, INT4OID};
-	Datum		values[4];
+	Oid			argtypes[6] = {INT4OID, INT8ARRAYOID, INT8ARRAYOID, INT4OID, TIMESTAMPTZOID, INT8OID};
+	Datum		values[6];
+	bool		isnull;
 	TimestampTz now = GetCurrentTimestamp();
 	int64		now_unix = (now / USECS_PER_SEC) + (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY;
-	SPIPlanPtr	plan = saved_plan(&claim_plan, claim_sql, 4, argtypes);
+	SPIPlanPtr	plan = saved_plan(&claim_plan, claim_sql, 6, argtypes);
 
 	values[0] = Int32GetDatum(limit);
 	values[1] = int8_array(busy_merchants, nbusy);
 	values[2] = int8_array(in_flight_ids, nin_flight);
 	values[3] = Int32GetDatum(rotation_grace_s);
+	values[4] = TimestampTzGetDatum(cursor->after_time);
+	values[5] = Int64GetDatum(cursor->after_id);
 	run_plan(plan, values, NULL, false, 0);
 	for (uint64 row = 0; row < SPI_processed; row++)
 	{
 		claimed[row] = delivery_from_row(context, row, now_unix);
 		claimed[row]->attempted_at = now;
+	}
+	if (SPI_processed > 0)
+	{
+		cursor->after_time = DatumGetTimestampTz(result_value(SPI_processed - 1, 9, &isnull));
+		cursor->after_id = claimed[SPI_processed - 1]->notification_id;
 	}
 	return SPI_processed;
 }

@@ -52,6 +52,8 @@ static dlist_head in_flight = DLIST_STATIC_INIT(in_flight);
 static List *unsendable = NIL;	/* claimed, failed before HTTP, not yet recorded */
 static MemoryContext delivery_context = NULL;
 static TimestampTz last_expiry = 0;
+static ClaimCursor claim_cursor = {DT_NOBEGIN, 0};
+static TimestampTz claim_cursor_started = 0;
 
 void
 worker_register(void)
@@ -187,9 +189,16 @@ run_pass(bool *had_work)
 			queue_expire_orders();
 			last_expiry = GetCurrentTimestamp();
 		}
+		if (TimestampDifferenceExceeds(claim_cursor_started, GetCurrentTimestamp(), POLL_INTERVAL_MS))
+		{
+			claim_cursor_reset(&claim_cursor);
+			claim_cursor_started = GetCurrentTimestamp();
+		}
 		if (free_slots > 0)
 			nclaimed = queue_claim(delivery_context, free_slots, busy, nbusy, ids, nids,
-								   paycore_secret_rotation_grace_s, claimed);
+								   paycore_secret_rotation_grace_s, &claim_cursor, claimed);
+		if (nclaimed < free_slots)
+			claim_cursor_reset(&claim_cursor);
 	}
 	end_work();
 	*had_work = finished != NIL || nclaimed > 0;

@@ -91,3 +91,8 @@ ALTER TABLE paycore.notifications
     DROP CONSTRAINT notifications_delivered,
     ADD CONSTRAINT notifications_consistent CHECK (paycore._notification_consistent(
         event_type, status, attempts, delivered_at));
+
+-- The due index gets the id as a second key column, so that the worker's
+-- claims can start where the last one stopped (src/queue.h).
+DROP INDEX paycore.notifications_due_idx;
+CREATE INDEX notifications_due_idx ON paycore.notifications (next_attempt_at, id) WHERE status = 'pending';

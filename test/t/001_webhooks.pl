@@ -10,6 +10,7 @@
 # followed; a rolled-back transaction sends nothing; two signatures in the
 # rotation grace window; worker_status and notification_stats; the worker
 # restarting after pg_terminate_backend; SIGHUP reloading the schedule; a
+# row that becomes due behind the worker's claims still sent; a
 # standby's worker sending nothing; and, on a node without
 # shared_preload_libraries, CREATE EXTENSION with a WARNING and events that
 # queue but are never sent.
@@ -515,6 +516,33 @@ my $ng = notification($node, 'order.paid', pay($node, $mg, 'g-1'));
 ok(wait_status($ng, 'dead'), 'a refused merchant under the reloaded schedule: dead');
 is(attempt_outcomes($ng), 'error,error', 'after two attempts: the worker reloaded its schedule on SIGHUP');
 query($node, 'ALTER SYSTEM RESET paycore.retry_schedule');
+query($node, 'SELECT pg_reload_conf()');
+
+# ------------------------------- 9b. a due row behind the worker's claim cursor
+
+# Two slots and two merchants that answer in 0.2 s: a backlog of 12 drains a
+# couple of rows a claim, each claim starting past the rows claimed before.
+# A row that becomes due behind that point, as a late commit's does (its
+# next_attempt_at is its transaction's start), must still be sent.
+query($node, 'ALTER SYSTEM SET paycore.max_concurrency = 2');
+query($node, 'SELECT pg_reload_conf()');
+my @slow = map { (new_merchant($node, "Shop slow $_", $rx->url("/sleep/0.2/slow$_")))[0] } (1, 2);
+query($node,
+	"SELECT count(paycore.confirm_payment(o, 'ch-' || o, 1000))
+	   FROM (SELECT paycore.create_order(CASE WHEN g % 2 = 0 THEN $slow[0] ELSE $slow[1] END,
+	                                     'cursor-' || g, 1000, 'CNY', 'card') AS o
+	           FROM generate_series(1, 12) g) AS orders");
+my $backlog = "merchant_id IN ($slow[0], $slow[1])";
+ok( $node->poll_query_until('postgres',
+		"SELECT count(*) >= 4 FROM paycore.notifications WHERE $backlog AND status = 'delivered'"),
+	'the backlog is being drained');
+query($node,
+	"UPDATE paycore.notifications SET next_attempt_at = now() - interval '1 hour'
+	  WHERE id = (SELECT max(id) FROM paycore.notifications WHERE $backlog AND status = 'pending')");
+ok( $node->poll_query_until('postgres',
+		"SELECT count(*) FILTER (WHERE status = 'delivered') = 12 FROM paycore.notifications WHERE $backlog"),
+	'every row of the backlog was delivered, the one that became due behind the claims too');
+query($node, 'ALTER SYSTEM RESET paycore.max_concurrency');
 query($node, 'SELECT pg_reload_conf()');
 
 # ---------------------------------------- 10. the worker does nothing on a standby

@@ -33,7 +33,9 @@ CREATE TABLE paycore.notifications (
         event_type, status, attempts, delivered_at))
 );
 
-CREATE INDEX notifications_due_idx ON paycore.notifications (next_attempt_at) WHERE status = 'pending';
+-- With the id, every entry has a key of its own: the worker's claims walk
+-- it from where the last one stopped (src/queue.h, ClaimCursor).
+CREATE INDEX notifications_due_idx ON paycore.notifications (next_attempt_at, id) WHERE status = 'pending';
 
 SELECT pg_catalog.pg_extension_config_dump('paycore.notifications', '');
 SELECT pg_catalog.pg_extension_config_dump('paycore.notifications_id_seq', '');
