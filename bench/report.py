@@ -118,15 +118,14 @@ def main():
                     100 * med(r["machine_busy"] for r in pc), 100 * med(r["machine_busy"] for r in raw),
                     os.cpu_count(), worker_cores(pc), int(med(r["backlog"] for r in pc))))
 
-        if scenario == "order":
-            alone, raw = runs("order", side="alone", clients=4), runs("order", side="raw", clients=4)
-            if alone and raw:
-                tps, raw_tps = med(r["tps"] for r in alone), med(r["tps"] for r in raw)
-                table.append(
-                    "| 1 | the same, 4 clients, without delivering (a database the worker does not serve) | {} tps, {} ms | "
-                    "raw SQL: {} tps | {:.2f} | (diagnostic) | — | CPU {:.0f}%; worker {:.2f} core |".format(
-                        num(tps), num(med(r["latency_ms"] for r in alone), 2), num(raw_tps), tps / raw_tps,
-                        100 * med(r["machine_busy"] for r in alone), worker_cores(alone)))
+        alone, raw = runs(scenario, side="alone", clients=4), runs(scenario, side="raw", clients=4)
+        if alone and raw:
+            tps, raw_tps = med(r["tps"] for r in alone), med(r["tps"] for r in raw)
+            table.append(
+                "| {} | the same, 4 clients, without delivering (a database the worker does not serve) | {} tps, {} ms | "
+                "raw SQL: {} tps | {:.2f} | (diagnostic) | — | CPU {:.0f}%; worker {:.2f} core |".format(
+                    number, num(tps), num(med(r["latency_ms"] for r in alone), 2), num(raw_tps), tps / raw_tps,
+                    100 * med(r["machine_busy"] for r in alone), worker_cores(alone)))
 
     # 3: credentials beside bare bcrypt
     reg = runs("credentials", side="register")
@@ -187,9 +186,9 @@ def main():
         e, h = claims["empty"], claims["history"]
         ratio = h["ms"] / e["ms"]
         table.append(
-            "| 6 | the worker's claim of 32 due rows (EXPLAIN ANALYZE, median of {}) | {:.3f} ms with {} notifications in the table | "
+            "| 6 | the worker's claim of {} due rows (EXPLAIN ANALYZE, median of {}) | {:.3f} ms with {} notifications in the table | "
             "{:.3f} ms with {} | {:.2f} | flat (≤ 2×) | {} | plan below |".format(
-                h["repeat"], h["ms"], num(h["notifications"]), e["ms"], num(e["notifications"]),
+                h["rows"], h["repeat"], h["ms"], num(h["notifications"]), e["ms"], num(e["notifications"]),
                 ratio, status(ratio <= 2.0, quick)))
 
     cores, mem_gb, model, kernel = machine()

@@ -229,11 +229,16 @@ cpu_snapshot() {
 }
 
 # One pgbench run: scenario side clients script round [pgbench -D options...].
-# Side "alone" runs in paycore_alone, a database the worker does not serve.
+# Side "alone" runs in paycore_alone, a database the worker does not serve,
+# with alone_opts after the other options (its own pool's ids).
+alone_opts=()
 pgbench_run() {
 	local scenario=$1 side=$2 clients=$3 script=$4 round=$5 out before after db=paycore_bench
 	shift 5
-	[ "$side" = alone ] && db=paycore_alone
+	if [ "$side" = alone ]; then
+		db=paycore_alone
+		set -- "$@" "${alone_opts[@]}"
+	fi
 	drain    # the previous run's webhooks must not be delivered during this one
 	# WAL written by the whole server during the run (the worker's included):
 	# bytes and full-page images a transaction say what the disk must absorb.
@@ -294,15 +299,21 @@ scenario_order_path() {
 		-- -D merchants=$merchants
 }
 
-scenario_refund_path() {
-	say "2. refund path: a pool of $refund_pool paid orders on each side"
-	local plo phi rlo rhi
-	# paycore's pool through its API; its order.paid webhooks are drained
-	# before the first measurement.
-	read -r plo phi _ < <(sql "WITH o AS MATERIALIZED (
+# A pool of paid orders to refund, made through the API: "min max" of its ids.
+refund_pool_in() {
+	psql_ -d "$1" -Atc "WITH o AS MATERIALIZED (
 	        SELECT paycore.create_order(1 + g % $merchants, 'P' || nextval('bench.keys'), 1000000, 'CNY', 'alipay') AS id
 	          FROM generate_series(1, $refund_pool) g)
-	    SELECT min(id), max(id), count(paycore.confirm_payment(id, 'CHP-' || id, 1000000)) FROM o" | tr '|' ' ')
+	    SELECT min(id), max(id), count(paycore.confirm_payment(id, 'CHP-' || id, 1000000)) FROM o" | cut -d'|' -f1,2 | tr '|' ' '
+}
+
+scenario_refund_path() {
+	say "2. refund path: a pool of $refund_pool paid orders on each side"
+	local plo phi rlo rhi alo ahi
+	# paycore's pool through its API; its order.paid webhooks are drained
+	# before the first measurement.
+	read -r plo phi < <(refund_pool_in paycore_bench)
+	read -r alo ahi < <(refund_pool_in paycore_alone)
 	read -r rlo rhi < <(sql "WITH o AS (
 	        INSERT INTO raw.orders (merchant_id, out_trade_no, amount, currency, payment_method, status,
 	                                channel_trade_no, paid_at, expires_at)
@@ -310,15 +321,18 @@ scenario_refund_path() {
 	               'CHP-' || g, now(), now() + interval '30 minutes'
 	          FROM generate_series(1, $refund_pool) g RETURNING id)
 	    SELECT min(id), max(id) FROM o" | tr '|' ' ')
-	if [ $((phi - plo + 1)) -ne "$refund_pool" ] || [ $((rhi - rlo + 1)) -ne "$refund_pool" ]; then
+	if [ $((phi - plo + 1)) -ne "$refund_pool" ] || [ $((rhi - rlo + 1)) -ne "$refund_pool" ] ||
+		[ $((ahi - alo + 1)) -ne "$refund_pool" ]; then
 		echo "bench: the refund pools are not contiguous" >&2
 		exit 1
 	fi
-	local c
-	for c in 1 4; do
-		rotate refund "$c" paycore=refund_paycore.pgbench raw=refund_raw.pgbench \
-			-- -D plo="$plo" -D phi="$phi" -D rlo="$rlo" -D rhi="$rhi"
-	done
+	rotate refund 1 paycore=refund_paycore.pgbench raw=refund_raw.pgbench \
+		-- -D plo="$plo" -D phi="$phi" -D rlo="$rlo" -D rhi="$rhi"
+	# At 4 clients also without deliveries, as for the order path.
+	alone_opts=(-D plo="$alo" -D phi="$ahi")
+	rotate refund 4 paycore=refund_paycore.pgbench raw=refund_raw.pgbench alone=refund_paycore.pgbench \
+		-- -D plo="$plo" -D phi="$phi" -D rlo="$rlo" -D rhi="$rhi"
+	alone_opts=()
 }
 
 scenario_credentials() {

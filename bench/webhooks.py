@@ -267,6 +267,10 @@ SQL_TYPES = {"INT4OID": "integer", "INT8OID": "bigint", "INT4ARRAYOID": "integer
              "FLOAT8OID": "double precision", "TIMESTAMPTZOID": "timestamptz"}
 
 
+# The most rows a claim asks for: paycore.max_concurrency's default.
+CLAIM_BATCH = 64
+
+
 def claim_statement(source):
     """The claim statement and its parameter types, taken from src/queue.c
     (claim_sql, and the argtypes that queue_claim prepares it with) so that
@@ -283,7 +287,7 @@ def claim_statement(source):
 
 
 def claim_arguments(types):
-    """$1 is the batch size (32, paycore.max_concurrency's default); arrays
+    """$1 is the batch size (64, paycore.max_concurrency's default); arrays
     (busy merchants, ids in flight) are empty; a timestamp (where the
     worker's claim cursor stands) is the start of time, as for a first
     claim; any other integer (the rotation grace period, in s; the cursor's
@@ -291,7 +295,7 @@ def claim_arguments(types):
     args = []
     for i, t in enumerate(types):
         if i == 0:
-            args.append("32")
+            args.append(str(CLAIM_BATCH))
         elif t.endswith("[]"):
             args.append("'{}'")
         elif t == "timestamptz":
@@ -302,7 +306,7 @@ def claim_arguments(types):
 
 
 def claim(args):
-    """EXPLAIN ANALYZE of the worker's claim of 32 due rows (the default
+    """EXPLAIN ANALYZE of the worker's claim of 64 due rows (the default
     max_concurrency), with whatever history the queue holds.  The due rows
     are inserted in the same transaction and rolled back: the worker never
     sees them."""
@@ -316,7 +320,7 @@ def claim(args):
             cur.execute("BEGIN")
             cur.execute("""INSERT INTO paycore.notifications (event_id, merchant_id, event_type, payload)
                            SELECT 'evt_claim_' || nextval('bench.keys'), 1 + g %% %s, 'order.paid', '{}'
-                             FROM generate_series(1, 32) g""", (args.merchants,))
+                             FROM generate_series(1, %s) g""", (args.merchants, CLAIM_BATCH))
             cur.execute("EXPLAIN (ANALYZE, BUFFERS) EXECUTE claim(%s)" % claim_arguments(types))
             plan_text = "\n".join(r[0] for r in cur.fetchall())
             cur.execute("ROLLBACK")
@@ -331,7 +335,7 @@ def claim(args):
     with open(os.path.join(args.data, "claim_%s.txt" % args.label), "w") as f:
         f.write(plan_text + "\n")
     emit({"scenario": "claim", "label": args.label, "ms": statistics.median(times),
-          "max_ms": max(times), "repeat": args.repeat,
+          "max_ms": max(times), "repeat": args.repeat, "rows": CLAIM_BATCH,
           "notifications": one(conn, "SELECT count(*) FROM paycore.notifications")})
 
 

@@ -69,7 +69,9 @@ static const char *claim_sql =
 /*
  * A merchant whose secret cannot be decrypted (a changed encryption key, a
  * damaged row) must not stop the queue: the error becomes that delivery's
- * failed attempt, and the other rows go on.
+ * failed attempt, and the other rows go on.  Only a decryption can fail
+ * that way, so a merchant whose secrets the worker holds already is signed
+ * without the subtransaction.
  */
 static char *
 sign_in_subtransaction(Delivery *delivery, bytea *secret, bytea *previous, int64 now_unix)
@@ -78,6 +80,9 @@ sign_in_subtransaction(Delivery *delivery, bytea *secret, bytea *previous, int64
 	ResourceOwner owner = CurrentResourceOwner;
 	char	   *volatile signature = NULL;
 
+	if (signing_secrets_cached(delivery->merchant_id, secret, previous))
+		return signature_header(delivery->merchant_id, secret, previous, now_unix,
+								delivery->http.body, delivery->http.body_len);
 	BeginInternalSubTransaction(NULL);
 	MemoryContextSwitchTo(context);
 	PG_TRY();

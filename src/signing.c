@@ -95,6 +95,20 @@ append_v1(StringInfo header, const char *secret, const char *signed_payload, siz
 	appendStringInfo(header, ",v1=%s", hmac_sha256_hex(secret, strlen(secret), signed_payload, len));
 }
 
+/*
+ * Whether signing for this merchant needs no decryption: then it cannot
+ * fail on a secret that does not decrypt.
+ */
+bool
+signing_secrets_cached(int64 merchant_id, bytea *secret_encrypted, bytea *previous_secret_encrypted)
+{
+	MerchantSecrets *secrets = merchant_secrets(merchant_id);
+
+	return secrets->current.secret && same_bytes(secrets->current.ciphertext, secret_encrypted) &&
+		(previous_secret_encrypted == NULL ||
+		 (secrets->previous.secret && same_bytes(secrets->previous.ciphertext, previous_secret_encrypted)));
+}
+
 /* Runs inside a transaction: decryption and HMAC go through pgcrypto. */
 char *
 signature_header(int64 merchant_id, bytea *secret_encrypted, bytea *previous_secret_encrypted,

@@ -180,7 +180,11 @@ paycore_check_order_transition(PG_FUNCTION_ARGS)
 	PG_RETURN_VOID();
 }
 
-/* SQL function: paycore._check_refund_transition(bigint, refund_status, refund_status) */
+/*
+ * SQL function: paycore._check_refund_transition(bigint, refund_status,
+ * refund_status), of version 1.0 (1.1 checks in C and drops it): kept so
+ * that 1.0 still installs.
+ */
 PG_FUNCTION_INFO_V1(paycore_check_refund_transition);
 Datum
 paycore_check_refund_transition(PG_FUNCTION_ARGS)

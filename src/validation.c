@@ -259,7 +259,10 @@ check_reference(const char *argname, text *value)
 	return value;
 }
 
-/* SQL function: paycore._check_reference(argname, value) */
+/*
+ * SQL function: paycore._check_reference(argname, value), of version 1.0
+ * (1.1 checks in C and drops it): kept so that 1.0 still installs.
+ */
 PG_FUNCTION_INFO_V1(paycore_check_reference);
 Datum
 paycore_check_reference(PG_FUNCTION_ARGS)
@@ -282,7 +285,7 @@ check_amount(const char *argname, int64 amount)
 	return amount;
 }
 
-/* SQL function: paycore._check_amount(argname, value) */
+/* SQL function: paycore._check_amount(argname, value), of 1.0 only, as above */
 PG_FUNCTION_INFO_V1(paycore_check_amount);
 Datum
 paycore_check_amount(PG_FUNCTION_ARGS)

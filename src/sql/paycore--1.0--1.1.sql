@@ -96,3 +96,9 @@ ALTER TABLE paycore.notifications
 -- claims can start where the last one stopped (src/queue.h).
 DROP INDEX paycore.notifications_due_idx;
 CREATE INDEX notifications_due_idx ON paycore.notifications (next_attempt_at, id) WHERE status = 'pending';
+
+-- Argument and transition checks that only the PL/pgSQL versions of the
+-- functions above called.
+DROP FUNCTION paycore._check_reference(text, text);
+DROP FUNCTION paycore._check_amount(text, bigint);
+DROP FUNCTION paycore._check_refund_transition(bigint, paycore.refund_status, paycore.refund_status);

@@ -7,10 +7,6 @@ CREATE FUNCTION paycore._check_person_name(name text) RETURNS text
     AS 'MODULE_PATHNAME', 'paycore_check_person_name' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION paycore._check_notify_url(notify_url text) RETURNS text
     AS 'MODULE_PATHNAME', 'paycore_check_notify_url' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION paycore._check_reference(argname text, value text) RETURNS text
-    AS 'MODULE_PATHNAME', 'paycore_check_reference' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION paycore._check_amount(argname text, value bigint) RETURNS bigint
-    AS 'MODULE_PATHNAME', 'paycore_check_amount' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION paycore._check_text(argname text, value text, max_length integer) RETURNS text
     AS 'MODULE_PATHNAME', 'paycore_check_text' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
@@ -24,5 +20,3 @@ CREATE FUNCTION paycore._new_signing_secret(OUT signing_secret text, OUT signing
 
 CREATE FUNCTION paycore._check_order_transition(order_id bigint, from_status paycore.order_status, to_status paycore.order_status)
     RETURNS void AS 'MODULE_PATHNAME', 'paycore_check_order_transition' LANGUAGE C STABLE;
-CREATE FUNCTION paycore._check_refund_transition(refund_id bigint, from_status paycore.refund_status, to_status paycore.refund_status)
-    RETURNS void AS 'MODULE_PATHNAME', 'paycore_check_refund_transition' LANGUAGE C STABLE;
