@@ -93,8 +93,9 @@ read_new_order(FunctionCallInfo fcinfo, NewOrder *order)
 
 /* The new order's id, or 0 when the INSERT wrote nothing. */
 static int64
-insert_order(const NewOrder *order)
+insert_order(const void *request)
 {
+	const NewOrder *order = request;
 	Oid			argtypes[8] = {INT8OID, TEXTOID, INT8OID, TEXTOID, TEXTOID, INT8OID, TEXTOID, TIMESTAMPTZOID};
 	Datum		values[8] = {
 		Int64GetDatum(order->merchant_id), PointerGetDatum(order->out_trade_no),
@@ -148,8 +149,9 @@ idempotency_conflict(const NewOrder *order, int64 id)
  * more (the reason went away meanwhile), and the INSERT is worth another try.
  */
 static int64
-existing_or_reason(const NewOrder *order)
+existing_or_reason(const void *request)
 {
+	const NewOrder *order = request;
 	Oid			argtypes[5] = {INT8OID, TEXTOID, TEXTOID, TEXTOID, INT8OID};
 	Datum		values[5] = {
 		Int64GetDatum(order->merchant_id), PointerGetDatum(order->out_trade_no),
@@ -219,18 +221,11 @@ Datum
 paycore_create_order(PG_FUNCTION_ARGS)
 {
 	NewOrder	order;
-	int64		id = 0;
+	int64		id;
 
 	read_new_order(fcinfo, &order);
 	SPI_connect();
-	for (int tries = 1; id == 0; tries++)
-	{
-		if (tries > API_MAX_TRIES)
-			too_many_concurrent_changes("create_order");
-		id = insert_order(&order);
-		if (id == 0)
-			id = existing_or_reason(&order);
-	}
+	id = insert_or_existing("create_order", insert_order, existing_or_reason, &order);
 	SPI_finish();
 	PG_RETURN_INT64(id);
 }

@@ -67,8 +67,9 @@ read_new_refund(FunctionCallInfo fcinfo, NewRefund *refund)
  * INSERT trigger, which only runs for rows really inserted.
  */
 static int64
-insert_refund(const NewRefund *refund)
+insert_refund(const void *request)
 {
+	const NewRefund *refund = request;
 	Oid			argtypes[5] = {INT8OID, TEXTOID, INT8OID, TEXTOID, TEXTOID};
 	Datum		values[5] = {
 		Int64GetDatum(refund->order_id), PointerGetDatum(refund->out_refund_no),
@@ -94,8 +95,9 @@ insert_refund(const NewRefund *refund)
  * 0 when neither holds any more, and the INSERT is worth another try.
  */
 static int64
-existing_refund(const NewRefund *refund)
+existing_refund(const void *request)
 {
+	const NewRefund *refund = request;
 	Oid			argtypes[2] = {INT8OID, TEXTOID};
 	Datum		values[2] = {Int64GetDatum(refund->order_id), PointerGetDatum(refund->out_refund_no)};
 	SPIPlanPtr	plan = saved_plan(&existing_plan,
@@ -139,18 +141,11 @@ Datum
 paycore_request_refund(PG_FUNCTION_ARGS)
 {
 	NewRefund	refund;
-	int64		id = 0;
+	int64		id;
 
 	read_new_refund(fcinfo, &refund);
 	SPI_connect();
-	for (int tries = 1; id == 0; tries++)
-	{
-		if (tries > API_MAX_TRIES)
-			too_many_concurrent_changes("request_refund");
-		id = insert_refund(&refund);
-		if (id == 0)
-			id = existing_refund(&refund);
-	}
+	id = insert_or_existing("request_refund", insert_refund, existing_refund, &refund);
 	SPI_finish();
 	PG_RETURN_INT64(id);
 }

@@ -56,3 +56,25 @@ too_many_concurrent_changes(const char *function)
 			errhint("Retry the call."));
 	pg_unreachable();
 }
+
+/*
+ * The id of the row a request made, or of the one an earlier request with
+ * its key made: insert returns 0 when it wrote nothing, and existing then
+ * finds the earlier row, raises the request's error, or returns 0 when
+ * the reason went away and the INSERT is worth another try.
+ */
+int64
+insert_or_existing(const char *function, int64 (*insert) (const void *request),
+				   int64 (*existing) (const void *request), const void *request)
+{
+	for (int tries = 1; tries <= API_MAX_TRIES; tries++)
+	{
+		int64		id = insert(request);
+
+		if (id == 0)
+			id = existing(request);
+		if (id != 0)
+			return id;
+	}
+	too_many_concurrent_changes(function);
+}
