@@ -37,19 +37,22 @@ def num(x, digits=0):
 LIMITS = [
     "## What limits the missed figures",
     "",
-    "- **Order and refund paths at 4 clients.** Both sides are CPU-bound on 2 cores. paycore does per "
-    "transaction what the raw bound does not: argument checks, one look-up of the order's references, "
-    "the state machine and immutability checks in a C trigger, an audit row, foreign-key checks "
-    "(fired again by the UPDATE because the row was inserted in the same transaction), CHECK "
-    "constraints that PostgreSQL rebuilds for every statement, and PL/pgSQL around it. The "
-    "\"without delivering\" row isolates that share; the rest is the worker delivering the webhooks "
-    "the run enqueues, on the same 2 cores. At 1 client, where the CPU is not saturated, paycore "
-    "is at about 0.9 of the raw bound.",
-    "- **Webhook throughput.** The worker is at one full core. About a third of its time records "
-    "results (the pending-to-delivered UPDATE cannot be a HOT update, since status is in the due "
-    "index's predicate, so each delivery writes two index entries, plus its delivery_attempts row), "
-    "a sixth reads the next due rows past the dead index entries of delivered ones, and a sixth is "
-    "the kernel's TCP send to nginx.",
+    "- **Order and refund paths at 4 clients.** Both sides are CPU-bound on 2 cores. The API calls "
+    "are C functions that run one statement each when the request is in order, so what paycore "
+    "still does beyond the raw bound is what it exists for: the foreign-key checks of an order's "
+    "merchant, currency and payment method (PostgreSQL runs them for the INSERT and again for the "
+    "UPDATE, because the row was inserted in the same transaction), the look-up that gives a bad "
+    "reference its own error, the C triggers (state machine, immutable columns), an audit row with "
+    "its two index entries, the CHECK constraints, and for refunds the order row locked and its "
+    "refunds counted on every request, which is what makes the refundable amount hold under any "
+    "concurrency and across a dump and restore. The \"without delivering\" rows isolate that "
+    "share; the rest of the gap is the worker and nginx delivering, on the same 2 cores, the "
+    "webhooks the run enqueues (the raw bound sends nothing).",
+    "- **Webhook throughput.** The worker is at one full core. About half of its time records "
+    "results: the pending-to-delivered UPDATE cannot be a HOT update (status is in the due "
+    "index's predicate), so each delivery writes a new row version with two unique-index entries, "
+    "plus its delivery_attempts row with two more; a quarter is the kernel's TCP send to nginx "
+    "(loopback, so it includes nginx's receive path), and a sixth is libcurl.",
     "",
 ]
 

@@ -268,7 +268,7 @@ SQL_TYPES = {"INT4OID": "integer", "INT8OID": "bigint", "INT4ARRAYOID": "integer
 
 
 # The most rows a claim asks for: paycore.max_concurrency's default.
-CLAIM_BATCH = 64
+CLAIM_BATCH = 32
 
 
 def claim_statement(source):
@@ -287,7 +287,7 @@ def claim_statement(source):
 
 
 def claim_arguments(types):
-    """$1 is the batch size (64, paycore.max_concurrency's default); arrays
+    """$1 is the batch size (32, paycore.max_concurrency's default); arrays
     (busy merchants, ids in flight) are empty; a timestamp (where the
     worker's claim cursor stands) is the start of time, as for a first
     claim; any other integer (the rotation grace period, in s; the cursor's
@@ -306,7 +306,7 @@ def claim_arguments(types):
 
 
 def claim(args):
-    """EXPLAIN ANALYZE of the worker's claim of 64 due rows (the default
+    """EXPLAIN ANALYZE of the worker's claim of 32 due rows (the default
     max_concurrency), with whatever history the queue holds.  The due rows
     are inserted in the same transaction and rolled back: the worker never
     sees them."""

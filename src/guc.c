@@ -20,7 +20,7 @@ char	   *paycore_encryption_key = NULL;
 char	   *paycore_database = NULL;
 int			paycore_http_timeout_ms = 10000;
 char	   *paycore_retry_schedule = NULL;
-int			paycore_max_concurrency = 64;
+int			paycore_max_concurrency = 32;
 int			paycore_secret_rotation_grace_s = 24 * 60 * 60;
 
 #define DEFAULT_RETRY_SCHEDULE "15s,15s,30s,3min,10min,20min,30min,30min,30min,1h,3h,3h,3h,6h,6h"
@@ -104,7 +104,7 @@ paycore_guc_init(void)
 							"One merchant gets at most half of them, so a merchant whose endpoint "
 							"hangs cannot hold up the others.",
 							&paycore_max_concurrency,
-							64, 1, 1024,
+							32, 1, 1024,
 							PGC_SIGHUP, 0,
 							NULL, NULL, NULL);
 
