@@ -25,7 +25,7 @@ SELECT 1 + g % :merchants, 'H' || g, 1000 + g % 99000, 'CNY', 'alipay', 'paid',
   FROM generate_series(1, :n) g,
        LATERAL (SELECT now() - make_interval(secs => :n - g)) AS x(t);
 
--- The same body paycore's trigger writes (src/notify.c), delivered 2 ms later.
+-- The same body paycore's trigger writes (src/transition_log.c), delivered 2 ms later.
 INSERT INTO paycore.notifications (event_id, merchant_id, event_type, payload, status, attempts,
                                    next_attempt_at, last_status_code, created_at, delivered_at)
 SELECT e.id, o.merchant_id, 'order.paid',
@@ -43,8 +43,11 @@ SELECT e.id, o.merchant_id, 'order.paid',
  ORDER BY o.id;
 COMMIT;
 
--- What autovacuum would have done long since on a live system: visibility
--- map and statistics up to date, so the measurement that follows is not
--- disturbed by an autovacuum of 2 M fresh rows.
+-- What autovacuum and the checkpointer would have done long since on a live
+-- system: visibility map and statistics up to date, and the pages the load
+-- dirtied written out, so that the measurement that follows is disturbed
+-- neither by an autovacuum of 2 M fresh rows nor by writes of the load's
+-- gigabyte competing with its commits' WAL flushes.
 VACUUM (ANALYZE) paycore.orders;
 VACUUM (ANALYZE) paycore.notifications;
+CHECKPOINT;
