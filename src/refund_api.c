@@ -14,12 +14,10 @@
 #include "utils/lsyscache.h"
 
 #include "errcodes.h"
+#include "refund_rules.h"
 #include "spi_util.h"
 #include "state_machine.h"
 #include "validation.h"
-
-#define REASON_MAX				256
-#define CHANNEL_REFUND_NO_MAX	128
 
 static SPIPlanPtr insert_plan = NULL;
 static SPIPlanPtr existing_plan = NULL;
@@ -44,14 +42,14 @@ read_new_refund(FunctionCallInfo fcinfo, NewRefund *refund)
 	refund->out_refund_no = check_reference("out_refund_no", required_text_arg(fcinfo, 1, "out_refund_no"));
 	require_arg(fcinfo, 2, "amount");
 	refund->amount = check_amount("amount", PG_GETARG_INT64(2));
-	refund->reason = PG_ARGISNULL(3) ? NULL : check_text("reason", PG_GETARG_TEXT_PP(3), REASON_MAX);
+	refund->reason = PG_ARGISNULL(3) ? NULL : check_text("reason", PG_GETARG_TEXT_PP(3), REFUND_REASON_MAX);
 	if (refund->reason == NULL)
 		ereport(ERROR,
 				errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				errmsg("reason must not be null"));
 	refund->refund_method = required_text_arg(fcinfo, 4, "refund_method");
 	method = text_to_cstring(refund->refund_method);
-	if (strcmp(method, "original") != 0 && strcmp(method, "balance") != 0)
+	if (!is_refund_method(method))
 		ereport(ERROR,
 				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				errmsg("invalid refund_method"),

@@ -125,6 +125,13 @@ fill_refund_merchant(Relation rel, HeapTuple tuple)
 	return row_set(rel, tuple, "merchant_id", Int64GetDatum(merchant_id), false);
 }
 
+/* How a refund pays back: to the original means of payment, or to the user's balance. */
+bool
+is_refund_method(const char *method)
+{
+	return strcmp(method, "original") == 0 || strcmp(method, "balance") == 0;
+}
+
 static bool
 text_length_between(Datum value, int min, int max)
 {
@@ -167,11 +174,11 @@ paycore_refund_consistent(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(2) || PG_ARGISNULL(3))
 		PG_RETURN_BOOL(true);
 	method = text_to_cstring(PG_GETARG_TEXT_PP(2));
-	if (strcmp(method, "original") != 0 && strcmp(method, "balance") != 0)
+	if (!is_refund_method(method))
 		PG_RETURN_BOOL(false);
-	if (!text_length_between(PG_GETARG_DATUM(3), 1, 256) || blank(PG_GETARG_DATUM(3)))
+	if (!text_length_between(PG_GETARG_DATUM(3), 1, REFUND_REASON_MAX) || blank(PG_GETARG_DATUM(3)))
 		PG_RETURN_BOOL(false);
-	if (!PG_ARGISNULL(4) && !text_length_between(PG_GETARG_DATUM(4), 1, 128))
+	if (!PG_ARGISNULL(4) && !text_length_between(PG_GETARG_DATUM(4), 1, CHANNEL_REFUND_NO_MAX))
 		PG_RETURN_BOOL(false);
 	PG_RETURN_BOOL((refund_status_of(PG_GETARG_DATUM(0)) == REFUND_PENDING) == PG_ARGISNULL(1));
 }
