@@ -70,10 +70,11 @@ ledger_order_merchant(int64 order_id)
 	return DatumGetInt64(result_value(0, 1, &isnull));
 }
 
-/* The columns of ORDER_FACTS, from the first row of the result. */
+/* What OrderMoney holds of an order, as a select list. */
 #define ORDER_FACTS \
 	"merchant_id, amount, refunded_amount, status, out_trade_no, currency, channel_trade_no, paid_at"
 
+/* The OrderMoney in the first row of a result selecting ORDER_FACTS. */
 static void
 order_from_result(int64 order_id, OrderMoney *order)
 {

@@ -14,6 +14,7 @@
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "utils/builtins.h"
+#include "utils/datum.h"
 #include "utils/lsyscache.h"
 #include "utils/timestamp.h"
 
@@ -43,13 +44,11 @@ typedef struct NewOrder
 	TimestampTz expires_at;
 } NewOrder;
 
+/* Byte for byte, as the keys and codes are stored. */
 static bool
-same_text(Datum stored, const text *given)
+same_text(Datum stored, text *given)
 {
-	text	   *value = DatumGetTextPP(stored);
-	int			len = VARSIZE_ANY_EXHDR(value);
-
-	return len == (int) VARSIZE_ANY_EXHDR(given) && memcmp(VARDATA_ANY(value), VARDATA_ANY(given), len) == 0;
+	return datum_image_eq(stored, PointerGetDatum(given), false, -1);
 }
 
 static TimestampTz

@@ -43,6 +43,17 @@ is_paid_status(int status)
 	return status == ORDER_PAID || status == ORDER_PARTIALLY_REFUNDED || status == ORDER_REFUNDED;
 }
 
+/* Refunded, partially refunded or neither, as the refunded amount says. */
+static bool
+refunded_fits_status(int status, int64 refunded, int64 amount)
+{
+	if (status == ORDER_REFUNDED)
+		return refunded == amount;
+	if (status == ORDER_PARTIALLY_REFUNDED)
+		return refunded > 0 && refunded < amount;
+	return refunded == 0;
+}
+
 static void
 check_refunded_amount(Relation rel, HeapTuple old_tuple, HeapTuple new_tuple, int64 id, int status)
 {
@@ -50,7 +61,6 @@ check_refunded_amount(Relation rel, HeapTuple old_tuple, HeapTuple new_tuple, in
 	int64		old_refunded = row_get_int64(rel, old_tuple, "refunded_amount");
 	int64		refunded = row_get_int64(rel, new_tuple, "refunded_amount");
 	int64		pending = row_get_int64(rel, new_tuple, "pending_refund_amount");
-	bool		fits;
 
 	if (refunded < old_refunded)
 		ereport(ERROR,
@@ -65,13 +75,7 @@ check_refunded_amount(Relation rel, HeapTuple old_tuple, HeapTuple new_tuple, in
 				errdetail("Order " INT64_FORMAT " is for " INT64_FORMAT "; refunded " INT64_FORMAT " plus pending " INT64_FORMAT " is more.",
 						  id, amount, refunded, pending));
 
-	if (status == ORDER_REFUNDED)
-		fits = refunded == amount;
-	else if (status == ORDER_PARTIALLY_REFUNDED)
-		fits = refunded > 0 && refunded < amount;
-	else
-		fits = refunded == 0;
-	if (!fits)
+	if (!refunded_fits_status(status, refunded, amount))
 		ereport(ERROR,
 				errcode(ERRCODE_PAYCORE_ILLEGAL_TRANSITION),
 				errmsg("order status does not match its refunded amount"),
@@ -134,8 +138,7 @@ paycore_order_consistent(PG_FUNCTION_ARGS)
 	pending = PG_GETARG_INT64(3);
 	if (refunded < 0 || pending < 0 || refunded > amount - pending)
 		PG_RETURN_BOOL(false);
-	if ((status == ORDER_REFUNDED) != (refunded == amount) ||
-		(status == ORDER_PARTIALLY_REFUNDED) != (refunded > 0 && refunded < amount))
+	if (!refunded_fits_status(status, refunded, amount))
 		PG_RETURN_BOOL(false);
 	PG_RETURN_BOOL(is_paid_status(status) == (!PG_ARGISNULL(4) && !PG_ARGISNULL(5)));
 }

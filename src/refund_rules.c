@@ -200,7 +200,7 @@ check_refund_update(Relation rel, HeapTuple old_tuple, HeapTuple new_tuple)
 	return row_set(rel, new_tuple, "updated_at", now, false);
 }
 
-/* The webhook of a completed refund; the SPI connection that read the order is still open. */
+/* The webhook of a completed refund, with its order as the settlement left it. */
 static void
 webhook_of_refund(Relation rel, HeapTuple refund, const OrderMoney *order, int status, Webhook *webhook)
 {

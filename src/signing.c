@@ -11,6 +11,7 @@
 
 #include "lib/stringinfo.h"
 #include "utils/builtins.h"
+#include "utils/datum.h"
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
 
@@ -32,11 +33,12 @@ typedef struct MerchantSecrets
 
 static HTAB *secret_cache = NULL;
 
+/* Whether the cached clear secret is that of this ciphertext. */
 static bool
-same_bytes(bytea *a, bytea *b)
+holds(const CachedSecret *cached, bytea *ciphertext)
 {
-	return VARSIZE_ANY_EXHDR(a) == VARSIZE_ANY_EXHDR(b) &&
-		memcmp(VARDATA_ANY(a), VARDATA_ANY(b), VARSIZE_ANY_EXHDR(a)) == 0;
+	return cached->secret &&
+		datum_image_eq(PointerGetDatum(cached->ciphertext), PointerGetDatum(ciphertext), false, -1);
 }
 
 static void
@@ -58,7 +60,7 @@ clear_secret(CachedSecret *cached, bytea *ciphertext)
 	MemoryContext old;
 	text	   *secret;
 
-	if (cached->secret && same_bytes(cached->ciphertext, ciphertext))
+	if (holds(cached, ciphertext))
 		return cached->secret;
 	forget(cached);
 	secret = decrypt_with_server_key(ciphertext);
@@ -104,9 +106,8 @@ signing_secrets_cached(int64 merchant_id, bytea *secret_encrypted, bytea *previo
 {
 	MerchantSecrets *secrets = merchant_secrets(merchant_id);
 
-	return secrets->current.secret && same_bytes(secrets->current.ciphertext, secret_encrypted) &&
-		(previous_secret_encrypted == NULL ||
-		 (secrets->previous.secret && same_bytes(secrets->previous.ciphertext, previous_secret_encrypted)));
+	return holds(&secrets->current, secret_encrypted) &&
+		(previous_secret_encrypted == NULL || holds(&secrets->previous, previous_secret_encrypted));
 }
 
 /* Runs inside a transaction: decryption and HMAC go through pgcrypto. */

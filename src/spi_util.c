@@ -1,6 +1,8 @@
 /*
  * Saved SPI plans: each query is planned once per backend and kept for the
- * session, so the triggers on the payment path never re-parse SQL.
+ * session, so the triggers on the payment path never re-parse SQL.  Also
+ * the API's way of running them: one statement first, and a look at why
+ * when it wrote nothing, a bounded number of times.
  */
 #include "postgres.h"
 

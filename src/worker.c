@@ -158,6 +158,18 @@ take_finished(void)
 	return finished;
 }
 
+/* True, and *since starts again, when POLL_INTERVAL_MS have passed since *since. */
+static bool
+poll_interval_passed(TimestampTz *since)
+{
+	TimestampTz now = GetCurrentTimestamp();
+
+	if (!TimestampDifferenceExceeds(*since, now, POLL_INTERVAL_MS))
+		return false;
+	*since = now;
+	return true;
+}
+
 /*
  * One short transaction a pass: record the attempts that ended, close
  * expired orders when a second has passed, and claim as many due
@@ -184,16 +196,10 @@ run_pass(bool *had_work)
 	{
 		if (finished != NIL)
 			queue_record(finished, retry_schedule_ms, nretries);
-		if (TimestampDifferenceExceeds(last_expiry, GetCurrentTimestamp(), POLL_INTERVAL_MS))
-		{
+		if (poll_interval_passed(&last_expiry))
 			queue_expire_orders();
-			last_expiry = GetCurrentTimestamp();
-		}
-		if (TimestampDifferenceExceeds(claim_cursor_started, GetCurrentTimestamp(), POLL_INTERVAL_MS))
-		{
+		if (poll_interval_passed(&claim_cursor_started))
 			claim_cursor_reset(&claim_cursor);
-			claim_cursor_started = GetCurrentTimestamp();
-		}
 		if (free_slots > 0)
 			nclaimed = queue_claim(delivery_context, free_slots, busy, nbusy, ids, nids,
 								   paycore_secret_rotation_grace_s, &claim_cursor, claimed);
@@ -223,15 +229,13 @@ run_pass(bool *had_work)
 	return free_slots > 0 && nclaimed == free_slots;
 }
 
+/* A wait of at most timeout_ms that also ends when libcurl's next timer is due. */
 static long
-wait_timeout(bool more_due)
+until_curl_timer(long timeout_ms)
 {
 	long		curl_ms = http_timeout_ms();
-	long		timeout = more_due ? 0 : POLL_INTERVAL_MS;
 
-	if (curl_ms >= 0 && curl_ms < timeout)
-		timeout = curl_ms;
-	return timeout;
+	return curl_ms >= 0 && curl_ms < timeout_ms ? curl_ms : timeout_ms;
 }
 
 /* Waits for the latch, a socket or the timeout; true if an event arrived. */
@@ -269,13 +273,9 @@ wait_until(MemoryContext pass_context, TimestampTz until)
 	bool		woken = false;
 	long		remaining_ms;
 
+	/* libcurl's own timers (sending what was just started) do not wait */
 	while ((remaining_ms = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), until)) > 0)
-	{
-		long		curl_ms = http_timeout_ms();
-
-		/* libcurl's own timers (sending what was just started) do not wait */
-		woken |= wait_for_work(pass_context, curl_ms >= 0 ? Min(curl_ms, remaining_ms) : remaining_ms);
-	}
+		woken |= wait_for_work(pass_context, until_curl_timer(remaining_ms));
 	return woken;
 }
 
@@ -328,6 +328,6 @@ paycore_worker_main(Datum main_arg pg_attribute_unused())
 		if (had_work && !more_due &&
 			wait_until(pass_context, TimestampTzPlusMilliseconds(pass_start, MIN_PASS_INTERVAL_MS)))
 			continue;
-		wait_for_work(pass_context, wait_timeout(more_due));
+		wait_for_work(pass_context, until_curl_timer(more_due ? 0 : POLL_INTERVAL_MS));
 	}
 }
