@@ -30,9 +30,10 @@ OBJS = \
 	src/worker_state.o
 
 # The current version's install script is assembled from its pieces, in
-# dependency order.  Shipped scripts are frozen: paycore--1.0.sql is 1.0 as
-# released and is never edited; each release after it adds an update script
-# (paycore--A--B.sql) that carries only what changed.
+# dependency order.  Shipped scripts are frozen: paycore--1.0.sql and
+# paycore--1.1.sql are those versions as released and are never edited;
+# each release after one adds an update script (paycore--A--B.sql) that
+# carries only what changed.
 SQL_PIECES = \
 	src/sql/header.sql \
 	src/sql/types/status.sql \
@@ -53,11 +54,13 @@ SQL_PIECES = \
 	src/sql/triggers.sql \
 	src/sql/grants.sql
 
-DATA_built = paycore--1.1.sql
+DATA_built = paycore--1.2.sql
 # PGXS installs DATA files by their base name.
 DATA = \
 	src/sql/paycore--1.0.sql \
-	src/sql/paycore--1.0--1.1.sql
+	src/sql/paycore--1.0--1.1.sql \
+	src/sql/paycore--1.1.sql \
+	src/sql/paycore--1.1--1.2.sql
 
 SHLIB_LINK = -lcurl
 # Our own files build with every warning as an error.  The server's headers
@@ -72,7 +75,7 @@ ISOLATION_OPTS = --inputdir=test/isolation
 TAP_TESTS = 1
 PROVE_TESTS = test/t/*.pl
 
-EXTRA_CLEAN = paycore--1.1.sql
+EXTRA_CLEAN = paycore--1.2.sql
 
 # No LLVM bitcode: the JIT gains nothing on trigger code, and clang is not
 # needed to build.
@@ -82,7 +85,7 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-paycore--1.1.sql: $(SQL_PIECES)
+paycore--1.2.sql: $(SQL_PIECES)
 	cat $^ > $@
 
 bench:

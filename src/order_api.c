@@ -19,12 +19,10 @@
 #include "utils/timestamp.h"
 
 #include "errcodes.h"
+#include "order_rules.h"
 #include "spi_util.h"
 #include "state_machine.h"
 #include "validation.h"
-
-#define SUBJECT_MAX			256
-#define CHANNEL_TRADE_NO_MAX	128
 
 static SPIPlanPtr insert_plan = NULL;
 static SPIPlanPtr diagnose_plan = NULL;

@@ -14,6 +14,7 @@
 #include "row.h"
 #include "state_machine.h"
 #include "transition_log.h"
+#include "validation.h"
 
 static const char *const order_fixed_columns[] = {
 	"id", "merchant_id", "out_trade_no", "amount", "currency", "created_at"
@@ -113,12 +114,16 @@ check_payment_facts(Relation rel, HeapTuple old_tuple, HeapTuple new_tuple, int 
 
 /*
  * SQL function: paycore._order_consistent(status, amount, refunded_amount,
- * pending_refund_amount, paid_at, channel_trade_no), the orders table's
- * CHECK constraint orders_consistent.  It holds for every row version,
- * written by anyone, triggers or not: the refunds fit in the amount, the
- * status agrees with what was refunded, and exactly the paid statuses carry
- * the payment's facts.  One C call rather than three SQL expressions, which
- * PostgreSQL would rebuild for every statement that writes an order.
+ * pending_refund_amount, paid_at, channel_trade_no, out_trade_no, subject),
+ * the orders table's CHECK constraint orders_consistent.  It holds for every
+ * row version, written by anyone, triggers or not: the refunds fit in the
+ * amount, the status agrees with what was refunded, exactly the paid
+ * statuses carry the payment's facts, and the columns keep the API's forms
+ * (out_trade_no, amount, the lengths of subject and channel_trade_no).  One
+ * C call rather than seven SQL expressions, which PostgreSQL would rebuild
+ * for every statement that writes an order.  Databases still at 1.1 call it
+ * with the first six arguments only (their column rules are CHECKs of their
+ * own).
  */
 PG_FUNCTION_INFO_V1(paycore_order_consistent);
 Datum
@@ -140,6 +145,17 @@ paycore_order_consistent(PG_FUNCTION_ARGS)
 		PG_RETURN_BOOL(false);
 	if (!refunded_fits_status(status, refunded, amount))
 		PG_RETURN_BOOL(false);
+	if (PG_NARGS() > 6)
+	{
+		if (!is_amount(amount))
+			PG_RETURN_BOOL(false);
+		if (!PG_ARGISNULL(5) && !text_length_between(PG_GETARG_TEXT_PP(5), 1, CHANNEL_TRADE_NO_MAX))
+			PG_RETURN_BOOL(false);
+		if (!PG_ARGISNULL(6) && !is_reference(PG_GETARG_TEXT_PP(6)))
+			PG_RETURN_BOOL(false);
+		if (!PG_ARGISNULL(7) && !text_length_between(PG_GETARG_TEXT_PP(7), 0, SUBJECT_MAX))
+			PG_RETURN_BOOL(false);
+	}
 	PG_RETURN_BOOL(is_paid_status(status) == (!PG_ARGISNULL(4) && !PG_ARGISNULL(5)));
 }
 

@@ -4,6 +4,10 @@
 #include "access/htup.h"
 #include "utils/rel.h"
 
+/* Longest subject and channel trade number, in characters. */
+#define SUBJECT_MAX				256
+#define CHANNEL_TRADE_NO_MAX	128
+
 extern HeapTuple check_order_update(Relation rel, HeapTuple old_tuple, HeapTuple new_tuple);
 extern void record_order_change(Relation rel, HeapTuple old_tuple, HeapTuple new_tuple);
 

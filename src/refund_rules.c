@@ -7,7 +7,6 @@
 
 #include "executor/spi.h"
 #include "fmgr.h"
-#include "mb/pg_wchar.h"
 #include "access/xact.h"
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
@@ -18,6 +17,7 @@
 #include "row.h"
 #include "state_machine.h"
 #include "transition_log.h"
+#include "validation.h"
 
 static const char *const refund_fixed_columns[] = {
 	"id", "order_id", "merchant_id", "out_refund_no", "amount", "refund_method", "created_at"
@@ -133,15 +133,6 @@ is_refund_method(const char *method)
 }
 
 static bool
-text_length_between(Datum value, int min, int max)
-{
-	text	   *t = DatumGetTextPP(value);
-	int			length = pg_mbstrlen_with_len(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
-
-	return length >= min && length <= max;
-}
-
-static bool
 blank(Datum value)
 {
 	text	   *t = DatumGetTextPP(value);
@@ -157,12 +148,15 @@ blank(Datum value)
 
 /*
  * SQL function: paycore._refund_consistent(status, completed_at,
- * refund_method, reason, channel_refund_no), the refunds table's CHECK
- * constraint refunds_consistent: a reason of 1 to 256 characters that is
- * not only spaces, a known refund method, a channel refund number of 1 to
- * 128 characters if any, and completed_at set exactly when the refund is no
- * longer pending.  One C call rather than four SQL expressions rebuilt for
- * every statement that writes a refund.
+ * refund_method, reason, channel_refund_no, out_refund_no, amount), the
+ * refunds table's CHECK constraint refunds_consistent: a reason of 1 to 256
+ * characters that is not only spaces, a known refund method, a channel
+ * refund number of 1 to 128 characters if any, completed_at set exactly when
+ * the refund is no longer pending, an out_refund_no of the API's form and an
+ * amount in the API's range.  One C call rather than six SQL expressions,
+ * which PostgreSQL would rebuild for every statement that writes a refund.
+ * Databases still at 1.1 call it with the first five arguments only (their
+ * out_refund_no and amount have CHECKs of their own).
  */
 PG_FUNCTION_INFO_V1(paycore_refund_consistent);
 Datum
@@ -176,10 +170,17 @@ paycore_refund_consistent(PG_FUNCTION_ARGS)
 	method = text_to_cstring(PG_GETARG_TEXT_PP(2));
 	if (!is_refund_method(method))
 		PG_RETURN_BOOL(false);
-	if (!text_length_between(PG_GETARG_DATUM(3), 1, REFUND_REASON_MAX) || blank(PG_GETARG_DATUM(3)))
+	if (!text_length_between(PG_GETARG_TEXT_PP(3), 1, REFUND_REASON_MAX) || blank(PG_GETARG_DATUM(3)))
 		PG_RETURN_BOOL(false);
-	if (!PG_ARGISNULL(4) && !text_length_between(PG_GETARG_DATUM(4), 1, CHANNEL_REFUND_NO_MAX))
+	if (!PG_ARGISNULL(4) && !text_length_between(PG_GETARG_TEXT_PP(4), 1, CHANNEL_REFUND_NO_MAX))
 		PG_RETURN_BOOL(false);
+	if (PG_NARGS() > 5)
+	{
+		if (!PG_ARGISNULL(5) && !is_reference(PG_GETARG_TEXT_PP(5)))
+			PG_RETURN_BOOL(false);
+		if (!PG_ARGISNULL(6) && !is_amount(PG_GETARG_INT64(6)))
+			PG_RETURN_BOOL(false);
+	}
 	PG_RETURN_BOOL((refund_status_of(PG_GETARG_DATUM(0)) == REFUND_PENDING) == PG_ARGISNULL(1));
 }
 

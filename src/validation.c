@@ -239,23 +239,33 @@ paycore_check_notify_url(PG_FUNCTION_ARGS)
 	PG_RETURN_TEXT_P(url_text);
 }
 
-/* out_trade_no, out_refund_no: merchants' idempotency keys */
-text *
-check_reference(const char *argname, text *value)
+/*
+ * out_trade_no, out_refund_no: merchants' idempotency keys.  The API checks
+ * its arguments with this, and the tables' CHECK functions their rows.
+ */
+bool
+is_reference(text *value)
 {
 	const char *str = VARDATA_ANY(value);
 	int			len = VARSIZE_ANY_EXHDR(value);
-	const char *rule = "It has 1 to 64 characters, each a letter, a digit, _ or -.";
 
 	if (len < 1 || len > REFERENCE_MAX)
-		invalid_argument(argname, rule, NULL);
+		return false;
 	for (int i = 0; i < len; i++)
 	{
 		unsigned char c = str[i];
 
 		if (!is_ascii_letter(c) && !is_ascii_digit(c) && c != '_' && c != '-')
-			invalid_argument(argname, rule, NULL);
+			return false;
 	}
+	return true;
+}
+
+text *
+check_reference(const char *argname, text *value)
+{
+	if (!is_reference(value))
+		invalid_argument(argname, "It has 1 to 64 characters, each a letter, a digit, _ or -.", NULL);
 	return value;
 }
 
@@ -272,10 +282,16 @@ paycore_check_reference(PG_FUNCTION_ARGS)
 	PG_RETURN_TEXT_P(check_reference(argname, required_text_arg(fcinfo, 1, argname)));
 }
 
+bool
+is_amount(int64 amount)
+{
+	return amount >= 1 && amount <= PAYCORE_MAX_AMOUNT;
+}
+
 int64
 check_amount(const char *argname, int64 amount)
 {
-	if (amount < 1 || amount > PAYCORE_MAX_AMOUNT)
+	if (!is_amount(amount))
 		ereport(ERROR,
 				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				errmsg("invalid %s", argname),
@@ -294,6 +310,15 @@ paycore_check_amount(PG_FUNCTION_ARGS)
 
 	require_arg(fcinfo, 1, argname);
 	PG_RETURN_INT64(check_amount(argname, PG_GETARG_INT64(1)));
+}
+
+/* For the tables' CHECK functions: a text of min..max characters. */
+bool
+text_length_between(text *value, int min, int max)
+{
+	int			length = pg_mbstrlen_with_len(VARDATA_ANY(value), VARSIZE_ANY_EXHDR(value));
+
+	return length >= min && length <= max;
 }
 
 /*

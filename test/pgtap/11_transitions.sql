@@ -10,7 +10,7 @@ SET client_min_messages = warning;
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS paycore CASCADE;
 
-SELECT plan(124);
+SELECT plan(142);
 
 SELECT merchant_id AS m1 FROM paycore.create_merchant('Transition Shop', 'https://shop.example/notify') \gset
 SELECT merchant_id AS m2 FROM paycore.create_merchant('Other Shop', 'https://other.example/notify') \gset
@@ -297,6 +297,46 @@ SELECT results_eq(
 -- Growing refunded_amount within the amount, with the matching status, is allowed.
 SELECT lives_ok(format('UPDATE paycore.orders SET refunded_amount = 700 WHERE id = %s', :o_fixed_paid),
                 'increasing refunded_amount within the amount (partially_refunded stays) is allowed');
+
+-- ---------------------------------------------------------------------------
+-- Direct writes that break a column's form are refused by the table's CHECK
+-- (23514), with the same limits the API applies to its arguments.
+
+SELECT throws_ok(format($$INSERT INTO paycore.orders (merchant_id, out_trade_no, amount, currency, payment_method, expires_at)
+                         VALUES (%s, %L, 100, 'CNY', 'card', now() + interval '1 hour')$$, :m1, k),
+                 '23514', NULL, format('a direct INSERT of an order with out_trade_no %s is refused', d))
+  FROM (VALUES ('', 'empty'), ('has space', 'with a space'), ('ünïcode', 'with non-ASCII letters'),
+               (repeat('k', 65), 'of 65 characters')) AS bad(k, d);
+SELECT throws_ok(format($$INSERT INTO paycore.orders (merchant_id, out_trade_no, amount, currency, payment_method, expires_at)
+                         VALUES (%s, 'direct-amount', %s, 'CNY', 'card', now() + interval '1 hour')$$, :m1, a),
+                 '23514', NULL, format('a direct INSERT of an order of amount %s is refused', a))
+  FROM unnest(ARRAY[0, -1, 100000000001]) AS a;
+SELECT throws_ok(format($$INSERT INTO paycore.orders (merchant_id, out_trade_no, amount, currency, payment_method, subject, expires_at)
+                         VALUES (%s, 'direct-subject', 100, 'CNY', 'card', repeat('s', 257), now() + interval '1 hour')$$, :m1),
+                 '23514', NULL, 'a direct INSERT of an order with a subject of 257 characters is refused');
+SELECT throws_ok(format($$INSERT INTO paycore.orders (merchant_id, out_trade_no, amount, currency, payment_method, expires_at,
+                                                     status, channel_trade_no, paid_at)
+                         VALUES (%s, 'direct-channel', 100, 'CNY', 'card', now() + interval '1 hour', 'paid', %L, now())$$, :m1, c),
+                 '23514', NULL, format('a direct INSERT of a paid order with a channel_trade_no of %s characters is refused', length(c)))
+  FROM unnest(ARRAY['', repeat('c', 129)]) AS c;
+SELECT lives_ok(format($$INSERT INTO paycore.orders (merchant_id, out_trade_no, amount, currency, payment_method, subject, expires_at,
+                                                    status, channel_trade_no, paid_at)
+                         VALUES (%s, %L, 100000000000, 'CNY', 'card', repeat('s', 256), now() + interval '1 hour',
+                                 'paid', repeat('c', 128), now())$$, :m1, repeat('K', 64)),
+                'a direct INSERT at every column''s limit is allowed');
+SELECT pg_temp.order_in(:m1, 'paid') AS o_forms \gset
+SELECT throws_ok(format($$INSERT INTO paycore.refunds (order_id, out_refund_no, amount, reason)
+                         VALUES (%s, %L, 1, 'r')$$, :o_forms, k),
+                 '23514', NULL, format('a direct INSERT of a refund with out_refund_no %s is refused', d))
+  FROM (VALUES ('', 'empty'), ('bad/key', 'with a slash'), (repeat('k', 65), 'of 65 characters')) AS bad(k, d);
+SELECT throws_ok(format($$INSERT INTO paycore.refunds (order_id, out_refund_no, amount, reason)
+                         VALUES (%s, 'direct-refund', %s, 'r')$$, :o_forms, a),
+                 '23514', NULL, format('a direct INSERT of a refund of amount %s is refused', a))
+  FROM unnest(ARRAY[0, -5]) AS a;
+SELECT is((SELECT count(*)::int FROM paycore.orders WHERE out_trade_no LIKE 'direct-%'), 0,
+          'the refused order INSERTs wrote nothing');
+SELECT is((SELECT count(*)::int FROM paycore.refunds WHERE order_id = :o_forms), 0,
+          'the refused refund INSERTs wrote nothing');
 
 SELECT * FROM finish();
 ROLLBACK;

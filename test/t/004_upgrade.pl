@@ -17,7 +17,7 @@ use Test::More;
 
 # The oldest shipped version, then every release in order.  A new release
 # adds its version here, with its paycore--A--B.sql.
-my @versions = ('1.0', '1.1');
+my @versions = ('1.0', '1.1', '1.2');
 
 my $node = PostgreSQL::Test::Cluster->new('upgrade');
 $node->init;

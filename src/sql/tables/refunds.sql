@@ -1,5 +1,5 @@
 CREATE FUNCTION paycore._refund_consistent(status paycore.refund_status, completed_at timestamptz,
-        refund_method text, reason text, channel_refund_no text)
+        refund_method text, reason text, channel_refund_no text, out_refund_no text, amount bigint)
     RETURNS boolean AS 'MODULE_PATHNAME', 'paycore_refund_consistent' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
 CREATE TABLE paycore.refunds (
@@ -7,8 +7,8 @@ CREATE TABLE paycore.refunds (
     order_id            bigint NOT NULL REFERENCES paycore.orders (id),
     -- Copied from the order by the insert trigger; the idempotency key is per merchant.
     merchant_id         bigint NOT NULL REFERENCES paycore.merchants (id),
-    out_refund_no       text NOT NULL CHECK (out_refund_no ~ '^[A-Za-z0-9_-]{1,64}$'),
-    amount              bigint NOT NULL CHECK (amount BETWEEN 1 AND 100000000000),
+    out_refund_no       text NOT NULL,
+    amount              bigint NOT NULL,
     reason              text NOT NULL,
     refund_method       text NOT NULL DEFAULT 'original',
     status              paycore.refund_status NOT NULL DEFAULT 'pending',
@@ -19,10 +19,11 @@ CREATE TABLE paycore.refunds (
     CONSTRAINT refunds_out_refund_no_key UNIQUE (merchant_id, out_refund_no),
     -- A reason of 1 to 256 characters, not only spaces; refund_method
     -- 'original' or 'balance'; channel_refund_no of 1 to 128 characters if
-    -- any; completed_at set exactly when no longer pending: see
-    -- paycore._refund_consistent (src/refund_rules.c).
+    -- any; completed_at set exactly when no longer pending; out_refund_no
+    -- of 1 to 64 letters, digits, _ or -; amount from 1 to 100,000,000,000:
+    -- see paycore._refund_consistent (src/refund_rules.c).
     CONSTRAINT refunds_consistent CHECK (paycore._refund_consistent(
-        status, completed_at, refund_method, reason, channel_refund_no))
+        status, completed_at, refund_method, reason, channel_refund_no, out_refund_no, amount))
 );
 
 CREATE INDEX refunds_order_idx ON paycore.refunds (order_id);
