@@ -38,17 +38,17 @@ def num(x, digits=0):
 # misses it.
 LIMITS = {
     ("| 1 |", "| 2 |"):
-    "- **Order and refund paths at 4 clients.** Both sides are CPU-bound on 2 cores. The API calls "
-    "are C functions that run one statement each when the request is in order, so what paycore "
-    "still does beyond the raw bound is what it exists for: the foreign-key checks of an order's "
-    "merchant, currency and payment method (PostgreSQL runs them for the INSERT and again for the "
-    "UPDATE, because the row was inserted in the same transaction), the look-up that gives a bad "
-    "reference its own error, the C triggers (state machine, immutable columns), an audit row with "
-    "its two index entries, the CHECK constraints, and for refunds the order row locked and its "
-    "refunds counted on every request, which is what makes the refundable amount hold under any "
-    "concurrency and across a dump and restore. The \"without delivering\" rows isolate that "
-    "share; the rest of the gap is the worker and nginx delivering, on the same 2 cores, the "
-    "webhooks the run enqueues (the raw bound sends nothing).",
+    "- **Order and refund paths at 4 clients.** Both sides are CPU-bound on 2 cores. The gap between "
+    "the two 4-client rows is delivery: while the worker delivers, it and nginx spend part of the same "
+    "2 cores (the worker's share is in the row) sending the webhooks the run enqueues, which the raw "
+    "bound never sends. What paycore does beyond the raw bound in its own transactions (the \"without "
+    "delivering\" row) is what it exists for: the foreign-key checks of an order's merchant, currency "
+    "and payment method (PostgreSQL runs them for the INSERT and again for the UPDATE, because the row "
+    "was inserted in the same transaction), the look-up that gives a bad reference its own error, the "
+    "C triggers (state machine, immutable columns), an audit row with its two index entries, one C "
+    "CHECK function per table, and for refunds the order row locked and its refunds counted on every "
+    "request, which is what makes the refundable amount hold under any concurrency and across a dump "
+    "and restore.",
     ("| 4 |",):
     "- **Webhook throughput.** The worker is at one full core. About half of its time records "
     "results: the pending-to-delivered UPDATE cannot be a HOT update (status is in the due "
@@ -130,10 +130,13 @@ def main():
         alone, raw = runs(scenario, side="alone", clients=4), runs(scenario, side="raw", clients=4)
         if alone and raw:
             tps, raw_tps = med(r["tps"] for r in alone), med(r["tps"] for r in raw)
+            # The same work as the raw bound: the same rows written, and no
+            # webhook sent on either side.
             table.append(
                 "| {} | the same, 4 clients, without delivering (a database the worker does not serve) | {} tps, {} ms | "
-                "raw SQL: {} tps | {:.2f} | (diagnostic) | — | CPU {:.0f}%; worker {:.2f} core |".format(
+                "raw SQL: {} tps | {:.2f} | ≥ 0.80 | {} | CPU {:.0f}%; worker {:.2f} core |".format(
                     number, num(tps), num(med(r["latency_ms"] for r in alone), 2), num(raw_tps), tps / raw_tps,
+                    status(tps / raw_tps >= 0.8, quick),
                     100 * med(r["machine_busy"] for r in alone), worker_cores(alone)))
 
     # 3: credentials beside bare bcrypt
@@ -156,12 +159,14 @@ def main():
         table.append(
             "| 4 | webhooks: {} paid orders in one commit, until all reached nginx | {} deliveries/s; worker CPU {:.0f}% of a core, {:.0f} µs a delivery | "
             "issue 4: pg_net 200 (2,400 tuned), ulak 1,500 (12,000-14,000 tuned) | — | ≥ 15,000/s | {} | "
-            "first at {:.0f} ms, last at {:.0f} ms; {:.1f} per claim; CPU {:.0f}% of {} cores |".format(
+            "first at {:.0f} ms, last at {:.0f} ms; {:.1f} per claim; CPU {:.0f}% of {} cores; "
+            "waited {:.0f} s for autovacuum to finish first |".format(
                 num(bursts[0]["orders"]), num(rate), 100 * med(r["worker_cpu"] for r in bursts),
                 med(r["worker_us_per_delivery"] for r in bursts),
                 status(rate >= 15000, quick), med(r["first_ms"] for r in bursts),
                 med(r["last_ms"] for r in bursts), batch,
-                100 * med(r["machine_busy"] for r in bursts), os.cpu_count()))
+                100 * med(r["machine_busy"] for r in bursts), os.cpu_count(),
+                sum(r["autovacuum_wait_s"] for r in bursts)))
 
     # 5: commit-to-webhook latency
     for case in runs("latency"):
@@ -221,6 +226,8 @@ def main():
                "\"without delivering\" rows and delivers the webhooks the order and refund paths enqueue: its CPU "
                "is part of paycore's cost "
                "(\"worker … core\"), and \"backlog at end\" is what it had not yet delivered when pgbench stopped. "
+               "The raw bound enqueues the same outbox rows and sends nothing, so the \"without delivering\" rows "
+               "compare the same work, and the 4-client target is judged on both rows. "
                "\"CPU\" is the whole machine's busy share during the run. Latencies are nginx's `$msec` "
                "(millisecond resolution, +0.5 ms midpoint) minus the client's clock right after COMMIT returned; "
                "\"commit to claim\" is the worker's claim timestamp (microseconds) minus the same.".format(

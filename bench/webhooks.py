@@ -91,6 +91,18 @@ def wait_drained(conn, timeout):
     return time.time()
 
 
+def wait_autovacuum_idle(conn, timeout):
+    """Until no autovacuum worker runs in any database; the seconds waited.
+    The earlier scenarios leave their tables to autovacuum, which would
+    otherwise run beside the worker during the first bursts."""
+    start = time.time()
+    while one(conn, "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'"):
+        if time.time() - start > timeout:
+            break
+        time.sleep(0.1)
+    return time.time() - start
+
+
 def read_log(path, offset, wanted, timeout=5.0):
     """First arrival ($msec) of each wanted event id in nginx's access log,
     read from byte offset on.  nginx flushes its log buffer every 200 ms, so
@@ -126,6 +138,7 @@ def burst(args):
     # (the worker's plans follow the statistics).
     with conn.cursor() as cur:
         cur.execute("VACUUM (ANALYZE) paycore.notifications")
+    autovacuum_wait = wait_autovacuum_idle(conn, 120)
     pid = worker_pid(conn)
     before_id = one(conn, "SELECT coalesce(max(id), 0) FROM paycore.notifications")
     offset = log_size(args.log)
@@ -174,7 +187,7 @@ def burst(args):
         "worker_cpu": (worker_after - worker_before) / window,
         "worker_us_per_delivery": (worker_after - worker_before) / args.orders * 1e6,
         "machine_busy": (busy_after - busy_before) / (total_after - total_before),
-        "claims": claims, "attempts": attempts,
+        "claims": claims, "attempts": attempts, "autovacuum_wait_s": autovacuum_wait,
     })
 
 
