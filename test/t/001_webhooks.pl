@@ -30,21 +30,17 @@ use JSON::PP;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use PaycoreNode;
 use WebhookReceiver;
 
 my $rx = WebhookReceiver->start('001');
 
-my $node = PostgreSQL::Test::Cluster->new('primary');
-$node->init(allows_streaming => 1);    # a standby is made from it in section 10
-$node->append_conf(
-	'postgresql.conf', q{
-shared_preload_libraries = 'paycore'
-paycore.database = 'postgres'
-paycore.encryption_key = 'tap-test-key'
+my $node = PaycoreNode->start(
+	'primary', q{
 paycore.retry_schedule = '1s,1s'
 paycore.http_timeout_ms = 1000
-});
-$node->start;
+},
+	allows_streaming => 1);    # a standby is made from it in section 10
 
 # ---------------------------------------------------------------- helpers
 

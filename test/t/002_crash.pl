@@ -14,23 +14,18 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use Time::HiRes qw(usleep);
+use PaycoreNode;
 use WebhookReceiver;
 
 my $orders = 300;
 
 my $rx = WebhookReceiver->start('002');
 
-my $node = PostgreSQL::Test::Cluster->new('crash');
-$node->init;
-$node->append_conf(
-	'postgresql.conf', q{
-shared_preload_libraries = 'paycore'
-paycore.database = 'postgres'
-paycore.encryption_key = 'tap-test-key'
+my $node = PaycoreNode->start(
+	'crash', q{
 paycore.retry_schedule = '500ms,1s,1s,1s,1s'
 paycore.http_timeout_ms = 2000
 });
-$node->start;
 $node->safe_psql('postgres', 'CREATE EXTENSION paycore CASCADE');
 ok($node->poll_query_until('postgres', 'SELECT running FROM paycore.worker_status'),
 	'the worker runs');

@@ -11,20 +11,15 @@ use lib $FindBin::RealBin;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use PaycoreNode;
 use WebhookReceiver;
 
 my $rx = WebhookReceiver->start('003');
 
-my $node = PostgreSQL::Test::Cluster->new('unsignable');
-$node->init;
-$node->append_conf(
-	'postgresql.conf', q{
-shared_preload_libraries = 'paycore'
-paycore.database = 'postgres'
-paycore.encryption_key = 'tap-test-key'
+my $node = PaycoreNode->start(
+	'unsignable', q{
 paycore.retry_schedule = '1min'
 });
-$node->start;
 
 sub query { return $node->safe_psql('postgres', $_[0]); }
 

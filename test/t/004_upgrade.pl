@@ -11,24 +11,22 @@
 use strict;
 use warnings;
 
+use FindBin;
+use lib $FindBin::RealBin;
+
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use PaycoreNode;
 
 # The oldest shipped version, then every release in order.  A new release
 # adds its version here, with its paycore--A--B.sql.
 my @versions = ('1.0', '1.1', '1.2');
 
-my $node = PostgreSQL::Test::Cluster->new('upgrade');
-$node->init;
-$node->append_conf(
-	'postgresql.conf', q{
-shared_preload_libraries = 'paycore'
-paycore.database = 'postgres'
-paycore.encryption_key = 'tap-test-key'
+my $node = PaycoreNode->start(
+	'upgrade', q{
 paycore.bcrypt_cost = 4
 });
-$node->start;
 
 sub query
 {
