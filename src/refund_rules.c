@@ -133,12 +133,11 @@ is_refund_method(const char *method)
 }
 
 static bool
-blank(Datum value)
+blank(text *value)
 {
-	text	   *t = DatumGetTextPP(value);
-	const char *str = VARDATA_ANY(t);
+	const char *str = VARDATA_ANY(value);
 
-	for (int i = 0; i < (int) VARSIZE_ANY_EXHDR(t); i++)
+	for (int i = 0; i < (int) VARSIZE_ANY_EXHDR(value); i++)
 	{
 		if (str[i] != ' ')
 			return false;
@@ -163,6 +162,7 @@ Datum
 paycore_refund_consistent(PG_FUNCTION_ARGS)
 {
 	char	   *method;
+	text	   *reason;
 
 	/* NOT NULL columns: their own constraints report a missing value */
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(2) || PG_ARGISNULL(3))
@@ -170,7 +170,8 @@ paycore_refund_consistent(PG_FUNCTION_ARGS)
 	method = text_to_cstring(PG_GETARG_TEXT_PP(2));
 	if (!is_refund_method(method))
 		PG_RETURN_BOOL(false);
-	if (!text_length_between(PG_GETARG_TEXT_PP(3), 1, REFUND_REASON_MAX) || blank(PG_GETARG_DATUM(3)))
+	reason = PG_GETARG_TEXT_PP(3);
+	if (!text_length_between(reason, 1, REFUND_REASON_MAX) || blank(reason))
 		PG_RETURN_BOOL(false);
 	if (!PG_ARGISNULL(4) && !text_length_between(PG_GETARG_TEXT_PP(4), 1, CHANNEL_REFUND_NO_MAX))
 		PG_RETURN_BOOL(false);
