@@ -30,10 +30,10 @@ OBJS = \
 	src/worker_state.o
 
 # The current version's install script is assembled from its pieces, in
-# dependency order.  Shipped scripts are frozen: paycore--1.0.sql and
-# paycore--1.1.sql are those versions as released and are never edited;
-# each release after one adds an update script (paycore--A--B.sql) that
-# carries only what changed.
+# dependency order.  Shipped scripts are frozen: paycore--1.0.sql,
+# paycore--1.1.sql and paycore--1.2.sql are those versions as released and
+# are never edited; each release after one adds an update script
+# (paycore--A--B.sql) that carries only what changed.
 SQL_PIECES = \
 	src/sql/header.sql \
 	src/sql/types/status.sql \
@@ -54,13 +54,15 @@ SQL_PIECES = \
 	src/sql/triggers.sql \
 	src/sql/grants.sql
 
-DATA_built = paycore--1.2.sql
+DATA_built = paycore--1.3.sql
 # PGXS installs DATA files by their base name.
 DATA = \
 	src/sql/paycore--1.0.sql \
 	src/sql/paycore--1.0--1.1.sql \
 	src/sql/paycore--1.1.sql \
-	src/sql/paycore--1.1--1.2.sql
+	src/sql/paycore--1.1--1.2.sql \
+	src/sql/paycore--1.2.sql \
+	src/sql/paycore--1.2--1.3.sql
 
 SHLIB_LINK = -lcurl
 # Our own files build with every warning as an error.  The server's headers
@@ -75,7 +77,7 @@ ISOLATION_OPTS = --inputdir=test/isolation
 TAP_TESTS = 1
 PROVE_TESTS = test/t/*.pl
 
-EXTRA_CLEAN = paycore--1.2.sql
+EXTRA_CLEAN = paycore--1.3.sql
 
 # No LLVM bitcode: the JIT gains nothing on trigger code, and clang is not
 # needed to build.
@@ -85,7 +87,7 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-paycore--1.2.sql: $(SQL_PIECES)
+paycore--1.3.sql: $(SQL_PIECES)
 	cat $^ > $@
 
 bench:

@@ -1,2 +1,2 @@
--- paycore 1.2: built by the Makefile from src/sql/; edit the pieces, not this file.
+-- paycore 1.3: built by the Makefile from src/sql/; edit the pieces, not this file.
 \echo Use "CREATE EXTENSION paycore CASCADE" to load this file. \quit

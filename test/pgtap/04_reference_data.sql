@@ -78,8 +78,8 @@ SELECT is(enum_range(NULL::paycore.refund_status)::text[],
 
 -- ---------------------------------------------------------------------------
 -- The control file.
-SELECT is((SELECT extversion FROM pg_extension WHERE extname = 'paycore'), '1.2', 'installed version is 1.2');
-SELECT is((SELECT default_version FROM pg_available_extensions WHERE name = 'paycore'), '1.2', 'default_version is 1.2');
+SELECT is((SELECT extversion FROM pg_extension WHERE extname = 'paycore'), '1.3', 'installed version is 1.3');
+SELECT is((SELECT default_version FROM pg_available_extensions WHERE name = 'paycore'), '1.3', 'default_version is 1.3');
 SELECT is((SELECT extnamespace::regnamespace::text FROM pg_extension WHERE extname = 'paycore'), 'paycore',
     'the extension lives in schema paycore');
 SELECT is((SELECT extrelocatable FROM pg_extension WHERE extname = 'paycore'), false, 'the extension is not relocatable');

@@ -21,7 +21,7 @@ use PaycoreNode;
 
 # The oldest shipped version, then every release in order.  A new release
 # adds its version here, with its paycore--A--B.sql.
-my @versions = ('1.0', '1.1', '1.2');
+my @versions = ('1.0', '1.1', '1.2', '1.3');
 
 my $node = PaycoreNode->start(
 	'upgrade', q{

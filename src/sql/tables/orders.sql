@@ -3,14 +3,25 @@ CREATE FUNCTION paycore._order_consistent(status paycore.order_status, amount bi
         channel_trade_no text, out_trade_no text, subject text)
     RETURNS boolean AS 'MODULE_PATHNAME', 'paycore_order_consistent' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
+-- The foreign keys are checked at COMMIT on this side and at once on the
+-- referenced side (RESTRICT: a merchant, user, currency or payment method
+-- still referenced cannot be deleted or renumbered, and the DELETE itself
+-- fails).  An order created and paid in one transaction is then checked
+-- once, against its final row, instead of once for the INSERT and again for
+-- the UPDATE, which PostgreSQL must do for a row inserted by the same
+-- transaction.  create_order reports an unknown reference itself, at once.
 CREATE TABLE paycore.orders (
     id                      bigserial PRIMARY KEY,
-    merchant_id             bigint NOT NULL REFERENCES paycore.merchants (id),
+    merchant_id             bigint NOT NULL REFERENCES paycore.merchants (id)
+                                ON UPDATE RESTRICT ON DELETE RESTRICT DEFERRABLE INITIALLY DEFERRED,
     out_trade_no            text NOT NULL,
-    user_id                 bigint REFERENCES paycore.users (id),
+    user_id                 bigint REFERENCES paycore.users (id)
+                                ON UPDATE RESTRICT ON DELETE RESTRICT DEFERRABLE INITIALLY DEFERRED,
     amount                  bigint NOT NULL,
-    currency                text NOT NULL REFERENCES paycore.currencies (code),
-    payment_method          text NOT NULL REFERENCES paycore.payment_methods (code),
+    currency                text NOT NULL REFERENCES paycore.currencies (code)
+                                ON UPDATE RESTRICT ON DELETE RESTRICT DEFERRABLE INITIALLY DEFERRED,
+    payment_method          text NOT NULL REFERENCES paycore.payment_methods (code)
+                                ON UPDATE RESTRICT ON DELETE RESTRICT DEFERRABLE INITIALLY DEFERRED,
     subject                 text,
     status                  paycore.order_status NOT NULL DEFAULT 'pending',
     refunded_amount         bigint NOT NULL DEFAULT 0,

@@ -2,11 +2,16 @@ CREATE FUNCTION paycore._refund_consistent(status paycore.refund_status, complet
         refund_method text, reason text, channel_refund_no text, out_refund_no text, amount bigint)
     RETURNS boolean AS 'MODULE_PATHNAME', 'paycore_refund_consistent' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
+-- Foreign keys checked at COMMIT here, at once on the referenced side, as on
+-- paycore.orders: a refund requested and completed in one transaction is
+-- checked once.  request_refund reports an unknown order itself, at once.
 CREATE TABLE paycore.refunds (
     id                  bigserial PRIMARY KEY,
-    order_id            bigint NOT NULL REFERENCES paycore.orders (id),
+    order_id            bigint NOT NULL REFERENCES paycore.orders (id)
+                            ON UPDATE RESTRICT ON DELETE RESTRICT DEFERRABLE INITIALLY DEFERRED,
     -- Copied from the order by the insert trigger; the idempotency key is per merchant.
-    merchant_id         bigint NOT NULL REFERENCES paycore.merchants (id),
+    merchant_id         bigint NOT NULL REFERENCES paycore.merchants (id)
+                            ON UPDATE RESTRICT ON DELETE RESTRICT DEFERRABLE INITIALLY DEFERRED,
     out_refund_no       text NOT NULL,
     amount              bigint NOT NULL,
     reason              text NOT NULL,
