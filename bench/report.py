@@ -38,18 +38,12 @@ def num(x, digits=0):
 # misses it.
 LIMITS = {
     ("| 1 |", "| 2 |"):
-    "- **Order and refund paths at 4 clients.** Both sides are CPU-bound on 2 cores, so tps follows "
-    "the machine's CPU a transaction, printed in each row. The gap between the two 4-client rows is "
-    "delivery: while the worker delivers, it and nginx spend part of the same 2 cores sending the "
-    "webhooks the run enqueues (the worker's share is in the row), and each delivery writes the "
-    "notification's new row version and its delivery_attempts row; the raw bound sends nothing. The "
-    "difference between the two rows' CPU a transaction is what delivering one webhook costs the "
-    "machine. For the row with delivery to reach 0.80, a transaction and its delivery together would "
-    "have to cost no more than 1.25 times the raw transaction. What paycore does beyond the raw bound in its own transactions "
-    "(the \"without delivering\" row) is what it exists for: the foreign-key checks of an order's "
-    "merchant, currency and payment method (once, at COMMIT), the look-up that gives a bad reference "
-    "its own error, the C triggers (state machine, immutable columns), an audit row with its two "
-    "index entries, one C CHECK function per table, and for refunds the order row locked and its "
+    "- **Order and refund paths at 4 clients, without delivering.** Both sides are CPU-bound on 2 "
+    "cores, so tps follows the machine's time a transaction, printed in each row. What paycore does "
+    "beyond the raw bound in its own transactions is what it exists for: the foreign-key checks of an "
+    "order's merchant, currency and payment method (once, at COMMIT), the look-up that gives a bad "
+    "reference its own error, the C triggers (state machine, immutable columns), an audit row with its "
+    "two index entries, one C CHECK function per table, and for refunds the order row locked and its "
     "refunds counted on every request, which is what makes the refundable amount hold under any "
     "concurrency and across a dump and restore.",
     ("| 4 |",):
@@ -118,6 +112,7 @@ def main():
 
     # 1 and 2: paycore beside its raw lower bound
     empty_order_tps, empty_order = None, []
+    delivery_costs = []
     for scenario, number, title in (("order", 1, "order path: create_order + confirm_payment"),
                                     ("refund", 2, "refund path: request_refund + complete_refund")):
         for clients in (1, 4):
@@ -128,8 +123,9 @@ def main():
             ratio = pc_tps / raw_tps
             if scenario == "order" and clients == 4:
                 empty_order_tps, empty_order = pc_tps, pc
-            target = "≥ 0.80" if clients == 4 else "—"
-            stands = status(ratio >= 0.8, quick) if clients == 4 else "—"
+            # The issue's comparison is the "without delivering" row below:
+            # this one adds the deliveries, which the raw bound never makes.
+            target, stands = "—", "— (delivering too: see below)" if clients == 4 else "—"
             table.append(
                 "| {} | {}, {} client{} | {} tps, {} ms | raw SQL: {} tps, {} ms | {} | {} | {} | "
                 "CPU {:.0f}% / {:.0f}% of {} cores, {} / {} µs a transaction (paycore / raw); worker {:.2f} core; "
@@ -143,8 +139,12 @@ def main():
                     worker_cores(pc), int(med(r["backlog"] for r in pc))))
 
         alone, raw = runs(scenario, side="alone", clients=4), runs(scenario, side="raw", clients=4)
+        pc = runs(scenario, side="paycore", clients=4)
         if alone and raw:
             tps, raw_tps = med(r["tps"] for r in alone), med(r["tps"] for r in raw)
+            if pc:
+                delivery_costs.append((title, cpu_us_per_tx(pc), cpu_us_per_tx(alone), cpu_us_per_tx(raw),
+                                       med(r["tps"] for r in pc) / raw_tps))
             # The same work as the raw bound: the same rows written, and no
             # webhook sent on either side.
             table.append(
@@ -175,7 +175,7 @@ def main():
         table.append(
             "| 4 | webhooks: {} paid orders in one commit, until all reached nginx | {} deliveries/s; worker CPU {:.0f}% of a core, {:.0f} µs a delivery | "
             "issue 4: pg_net 200 (2,400 tuned), ulak 1,500 (12,000-14,000 tuned) | — | ≥ 15,000/s | {} | "
-            "first at {:.0f} ms, last at {:.0f} ms; {:.1f} per claim; CPU {:.0f}% of {} cores; "
+            "first at {:.1f} ms, last at {:.0f} ms; {:.1f} per claim; CPU {:.0f}% of {} cores; "
             "waited {:.0f} s for autovacuum to finish first |".format(
                 num(bursts[0]["orders"]), num(rate), 100 * med(r["worker_cpu"] for r in bursts),
                 med(r["worker_us_per_delivery"] for r in bursts),
@@ -243,12 +243,27 @@ def main():
                "is part of paycore's cost "
                "(\"worker … core\"), and \"backlog at end\" is what it had not yet delivered when pgbench stopped. "
                "The raw bound enqueues the same outbox rows and sends nothing, so the \"without delivering\" rows "
-               "compare the same work, and the 4-client target is judged on both rows. "
-               "\"CPU\" is the whole machine's busy share during the run. Latencies are nginx's `$msec` "
+               "compare the same work, the issue's scenario (each transaction's webhook enqueued), and carry the "
+               "4-client target; the rows above them add the deliveries on the same cores and are not compared "
+               "with a target (see below). "
+               "\"CPU\" is the whole machine's busy share during the run, and \"µs a transaction\" that busy "
+               "time divided by the transactions. Latencies and scenario 4's arrivals are nginx's `$msec` "
                "(millisecond resolution, +0.5 ms midpoint) minus the client's clock right after COMMIT returned; "
                "\"commit to claim\" is the worker's claim timestamp (microseconds) minus the same.".format(
                    a.seconds, a.rounds))
     out.append("")
+    if delivery_costs:
+        out.extend(["## What delivering costs the order and refund paths", ""])
+        for title, with_us, without_us, raw_us, ratio in delivery_costs:
+            out.append("- **{}, 4 clients.** {} µs of machine time a transaction with the worker delivering, "
+                       "{} µs without: delivering its webhook costs about {} µs (the worker, nginx, and the "
+                       "delivery's own writes: the notification's new row version and its delivery_attempts "
+                       "row). The raw transaction costs {} µs and delivers nothing. With delivery paycore is at "
+                       "{:.2f} of the bound; 0.80 would need the transaction and its delivery together within "
+                       "{} µs (1.25 times the raw transaction).".format(
+                           title[0].upper() + title[1:], num(with_us), num(without_us),
+                           num(with_us - without_us), num(raw_us), ratio, num(1.25 * raw_us)))
+        out.append("")
     if any("**missed**" in row for row in table):
         out.extend(["## What limits the missed figures", ""])
         out.extend(text for starts, text in LIMITS.items()
@@ -298,7 +313,7 @@ def main():
                 num(r["wal_bytes_per_tx"]), r["fpi_per_tx"]))
     out.append("")
     for r in bursts:
-        out.append("- burst of {}: {} deliveries/s, first webhook {:.0f} ms after the commit, last {:.0f} ms, "
+        out.append("- burst of {}: {} deliveries/s, first webhook {:.1f} ms after the commit, last {:.0f} ms, "
                    "last recorded delivered {:.0f} ms; {} claims for {} attempts; worker CPU {:.0f}% of a core "
                    "({:.0f} µs a delivery), machine {:.0f}% busy".format(
                        num(r["orders"]), num(r["deliveries_per_s"]), r["first_ms"], r["last_ms"],

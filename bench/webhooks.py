@@ -106,7 +106,9 @@ def wait_autovacuum_idle(conn, timeout):
 def read_log(path, offset, wanted, timeout=5.0):
     """First arrival ($msec) of each wanted event id in nginx's access log,
     read from byte offset on.  nginx flushes its log buffer every 200 ms, so
-    wait until every wanted id is there."""
+    wait until every wanted id is there.  $msec is truncated to the
+    millisecond: each arrival gets half of one added, so that it is within
+    +-0.5 ms and a set of them is not biased low."""
     arrivals = {}
     deadline = time.time() + timeout
     while True:
@@ -115,7 +117,7 @@ def read_log(path, offset, wanted, timeout=5.0):
             for line in f:
                 parts = line.split()
                 if len(parts) >= 3 and parts[1] in wanted and parts[2] == "200":
-                    t = float(parts[0])
+                    t = float(parts[0]) + 0.0005
                     if parts[1] not in arrivals or t < arrivals[parts[1]]:
                         arrivals[parts[1]] = t
         if len(arrivals) == len(wanted) or time.time() > deadline:
@@ -247,9 +249,7 @@ def latency_case(conn, args, name, schedule):
     if len(arrivals) != len(commits):
         sys.exit("webhooks.py: nginx logged %d of %d events" % (len(arrivals), len(commits)))
 
-    # nginx's $msec is truncated to the millisecond: add half of one, so that
-    # each figure is within +-0.5 ms and the set is not biased low.
-    latencies = sorted((arrivals[event] + 0.0005 - commits[key]) * 1000
+    latencies = sorted((arrivals[event] - commits[key]) * 1000
                        for key, (event, _) in events.items())
     to_claim = sorted((claimed - commits[key]) * 1000 for key, (_, claimed) in events.items())
     with open(os.path.join(args.data, "latency_%s.dat" % name), "w") as f:
