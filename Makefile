@@ -15,6 +15,7 @@ OBJS = \
 	src/order_rules.o \
 	src/paycore.o \
 	src/queue.o \
+	src/reference.o \
 	src/refund_api.o \
 	src/refund_rules.o \
 	src/retry_schedule.o \

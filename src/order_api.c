@@ -1,12 +1,13 @@
 /*
  * The order API's hot calls, create_order and confirm_payment, in C.
  *
- * Each tries its one-statement path first: an INSERT that only happens when
- * everything the order refers to exists, an UPDATE that only happens from a
- * status the state machine lets become paid.  When that statement writes
- * nothing, a second look finds out why and answers as the API promises
- * (the existing order for a retried key, the error otherwise).  The triggers
- * on paycore.orders check every write as they check anyone's.
+ * Each tries its one-statement path first: an INSERT, once look-ups through
+ * the primary keys have found everything the order names (src/reference.c),
+ * and an UPDATE that only happens from a status the state machine lets
+ * become paid.  When a look-up misses or the statement writes nothing, a
+ * second look finds out why and answers as the API promises (the existing
+ * order for a retried key, the error otherwise).  The triggers on
+ * paycore.orders check every write as they check anyone's.
  */
 #include "postgres.h"
 
@@ -16,10 +17,12 @@
 #include "utils/builtins.h"
 #include "utils/datum.h"
 #include "utils/lsyscache.h"
+#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
 #include "errcodes.h"
 #include "order_rules.h"
+#include "reference.h"
 #include "spi_util.h"
 #include "state_machine.h"
 #include "validation.h"
@@ -88,7 +91,25 @@ read_new_order(FunctionCallInfo fcinfo, NewOrder *order)
 	order->expires_at = expiry_from(PG_GETARG_INTERVAL_P(7));
 }
 
-/* The new order's id, or 0 when the INSERT wrote nothing. */
+/* Whether everything the order names exists, and its payment method is enabled. */
+static bool
+references_exist(const NewOrder *order)
+{
+	Snapshot	snapshot = RegisterSnapshot(GetTransactionSnapshot());
+	bool		exist;
+
+	exist = reference_exists("currencies", PointerGetDatum(order->currency), NULL, snapshot) &&
+		reference_exists("payment_methods", PointerGetDatum(order->payment_method), "enabled", snapshot) &&
+		reference_exists("merchants", Int64GetDatum(order->merchant_id), NULL, snapshot) &&
+		(!order->has_user || reference_exists("users", Int64GetDatum(order->user_id), NULL, snapshot));
+	UnregisterSnapshot(snapshot);
+	return exist;
+}
+
+/*
+ * The new order's id, or 0 when nothing was written: something it names
+ * is missing, or its key is taken.
+ */
 static int64
 insert_order(const void *request)
 {
@@ -102,20 +123,18 @@ insert_order(const void *request)
 	};
 	char		nulls[8] = {' ', ' ', ' ', ' ', ' ', order->has_user ? ' ' : 'n',
 	order->subject ? ' ' : 'n', ' '};
-	SPIPlanPtr	plan = saved_plan(&insert_plan,
-								  "INSERT INTO paycore.orders AS o (merchant_id, out_trade_no, amount, currency,"
-								  "       payment_method, user_id, subject, expires_at)"
-								  " SELECT $1, $2, $3, $4, $5, $6, $7, $8"
-								  "  WHERE EXISTS (SELECT FROM paycore.currencies c WHERE c.code = $4)"
-								  "    AND EXISTS (SELECT FROM paycore.payment_methods pm"
-								  "                 WHERE pm.code = $5 AND pm.enabled)"
-								  "    AND EXISTS (SELECT FROM paycore.merchants m WHERE m.id = $1)"
-								  "    AND ($6 IS NULL OR EXISTS (SELECT FROM paycore.users u WHERE u.id = $6))"
-								  " ON CONFLICT ON CONSTRAINT orders_out_trade_no_key DO NOTHING"
-								  " RETURNING o.id",
-								  8, argtypes);
+	SPIPlanPtr	plan;
 	bool		isnull;
 
+	if (!references_exist(order))
+		return 0;
+	plan = saved_plan(&insert_plan,
+					  "INSERT INTO paycore.orders AS o (merchant_id, out_trade_no, amount, currency,"
+					  "       payment_method, user_id, subject, expires_at)"
+					  " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+					  " ON CONFLICT ON CONSTRAINT orders_out_trade_no_key DO NOTHING"
+					  " RETURNING o.id",
+					  8, argtypes);
 	run_plan(plan, values, nulls, false, 0);
 	return SPI_processed == 0 ? 0 : DatumGetInt64(result_value(0, 1, &isnull));
 }

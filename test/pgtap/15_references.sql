@@ -3,7 +3,8 @@
 -- once; checked at once on the referenced side (RESTRICT), so that deleting
 -- a merchant, user, currency, payment method or order still referenced
 -- fails on its own statement.  The API reports unknown references itself,
--- at once (10_orders.sql, 12_refunds.sql).
+-- at once (10_orders.sql, 12_refunds.sql), and sees what its transaction
+-- has written.
 --
 -- "SET CONSTRAINTS ALL IMMEDIATE" runs the checks that COMMIT would run,
 -- inside a statement that throws_ok can catch.
@@ -12,7 +13,7 @@ SET client_min_messages = warning;
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS paycore CASCADE;
 
-SELECT plan(15);
+SELECT plan(16);
 
 \ir helpers.psql
 
@@ -93,6 +94,8 @@ SELECT lives_ok(
     format('SELECT pg_temp.then_check(%L, %L)', pg_temp.direct_order(:m1, 'XTS', 'card', NULL),
            $$INSERT INTO paycore.currencies (code, minor_unit, name) VALUES ('XTS', 2, 'Testing code')$$),
     'an order of a currency added later in the same transaction is accepted');
+SELECT lives_ok(format('SELECT paycore.create_order(%s, %L, 100, %L, %L)', :m1, 'REF-API-XTS', 'XTS', 'card'),
+    'create_order finds a currency added earlier in its transaction');
 
 -- The referenced side refuses at once, on the DELETE or UPDATE itself.
 SELECT throws_ok(format('DELETE FROM paycore.merchants WHERE id = %s', :m1), '23503', NULL,
