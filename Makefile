@@ -73,7 +73,7 @@ PG_CFLAGS = -Wall -Wextra -Werror
 PG_CPPFLAGS = -isystem $(shell $(PG_CONFIG) --includedir-server)
 
 REGRESS = tour dump_restore
-ISOLATION = refund_race refund_race_rr confirm_close_race duplicate_confirm
+ISOLATION = refund_race refund_race_rr confirm_close_race duplicate_confirm merchant_delete_race
 ISOLATION_OPTS = --inputdir=test/isolation
 TAP_TESTS = 1
 PROVE_TESTS = test/t/*.pl
