@@ -125,7 +125,8 @@ def main():
                 empty_order_tps, empty_order = pc_tps, pc
             # The comparison is the "without delivering" row below:
             # this one adds the deliveries, which the raw bound never makes.
-            target, stands = "—", "— (delivering too: see below)" if clients == 4 else "—"
+            target = "—"
+            stands = "— (delivering too: see below)" if clients == 4 else "—"
             table.append(
                 "| {} | {}, {} client{} | {} tps, {} ms | raw SQL: {} tps, {} ms | {} | {} | {} | "
                 "CPU {:.0f}% / {:.0f}% of {} cores, {} / {} µs a transaction (paycore / raw); worker {:.2f} core; "
